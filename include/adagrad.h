@@ -1,0 +1,165 @@
+/* libadagrad — SIMD-vectorized AdaGrad optimizer kernels.
+ * SPDX-License-Identifier: MIT
+ *
+ * The whole public API. One call updates one tensor for one training step,
+ * in place, in a single pass over memory:
+ *
+ *     s ← s + g ⊙ g
+ *     θ ← θ − η · g / (√s + ε)
+ *
+ * with the best implementation the CPU supports (chosen once, at first use).
+ *
+ * Numerical contract (per element, in this order):
+ *   1. g ← grad, negated when ADAGRAD_MAXIMIZE
+ *   2. if weight_decay ≠ 0: g ← fma(weight_decay, θ, g)   (one rounding)
+ *   3. s ← fma(g, g, s)                                    (one rounding)
+ *   4. d ← √s + ε, or √(s + ε) with ADAGRAD_EPS_INSIDE
+ *   5. θ ← θ + (−η·g) / d
+ *
+ * EXACT (the default): every operation above is one IEEE-754 binary32
+ * operation, round-to-nearest-even, in exactly that order. Every
+ * implementation gives bitwise identical results, and the same bits as
+ * torch.optim.Adagrad's default CPU path (PyTorch 1.13, foreach=False).
+ * The guarantee assumes the default floating-point environment: round to
+ * nearest, no flush-to-zero / denormals-are-zero (the library never changes
+ * it; a caller that sets FTZ/DAZ gets whatever the hardware then does).
+ *
+ * ADAGRAD_FAST: steps 4–5 use the ISA's reciprocal-square-root and
+ * reciprocal estimates refined by Newton–Raphson. Error bound, measured
+ * against the same formula in double precision rounded once to binary32,
+ * in ulp of max(|θ_old|, |Δ|) where Δ is the update (the accumulator s is
+ * always exact):
+ *     scalar   0 ulp  (no estimate instruction: FAST computes EXACT)
+ *     avx2     ADAGRAD_FAST_ULP_AVX2
+ *     avx512   ADAGRAD_FAST_ULP_AVX512
+ *     neon     ADAGRAD_FAST_ULP_NEON
+ * A vector that holds any element whose s (or s + ε, or d) is zero,
+ * denormal, huge (≥ 2^100), infinite or NaN is computed the EXACT way, so
+ * special values behave in FAST exactly as in EXACT, bit for bit.
+ *
+ * Special values follow IEEE: a NaN or infinite gradient poisons that
+ * element exactly as in the scalar reference; ε = 0 with s = 0 gives
+ * 0/0 = NaN, as PyTorch does. Denormals are not flushed.
+ *
+ * Errors: every entry point validates all of its arguments before it
+ * writes anything. A call that returns a negative status has left every
+ * buffer byte-for-byte untouched. Nothing aborts, prints (except the one
+ * ADAGRAD_ISA warning described below), or allocates.
+ */
+#ifndef ADAGRAD_H
+#define ADAGRAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library is built with hidden visibility; only these names are exported. */
+#if defined(__GNUC__)
+#define ADAGRAD_API __attribute__((visibility("default")))
+#else
+#define ADAGRAD_API
+#endif
+
+#define ADAGRAD_VERSION_MAJOR 0
+#define ADAGRAD_VERSION_MINOR 1
+#define ADAGRAD_VERSION_PATCH 0
+
+/* ---- Status codes: 0 is success, errors are negative and distinct. ---- */
+enum {
+    ADAGRAD_OK = 0,
+    ADAGRAD_ERR_NULL = -1,    /* a required pointer is NULL (options, or a buffer with n > 0) */
+    ADAGRAD_ERR_PARAM = -2,   /* a hyper-parameter is NaN, infinite or negative, or a flag bit is unknown */
+    ADAGRAD_ERR_OVERLAP = -3, /* two buffers share at least one byte (aliasing or partial overlap) */
+    ADAGRAD_ERR_RANGE = -4,   /* an index is out of range (sparse entry points) */
+    ADAGRAD_ERR_SIZE = -5,    /* an element count whose byte size overflows size_t or the address space */
+    ADAGRAD_ERR_ISA = -6      /* an implementation that is unknown, not compiled in, or not supported by this CPU/OS */
+};
+
+/* A short, static, human-readable name for a status ("ADAGRAD_ERR_NULL: ..."),
+ * never NULL; an unknown value gives "unknown adagrad status". */
+ADAGRAD_API const char *adagrad_strerror(int status);
+
+/* ---- Flags (adagrad_options.flags). Unknown bits are ADAGRAD_ERR_PARAM. ---- */
+#define ADAGRAD_MAXIMIZE 0x1u   /* ascend: the gradient is negated first */
+#define ADAGRAD_EPS_INSIDE 0x2u /* d = √(s + ε) instead of √s + ε */
+#define ADAGRAD_FAST 0x4u       /* estimates + Newton–Raphson; see the bounds above */
+#define ADAGRAD_ALL_FLAGS (ADAGRAD_MAXIMIZE | ADAGRAD_EPS_INSIDE | ADAGRAD_FAST)
+
+/* Measured worst-case FAST error per implementation, in ulp (see above).
+ * The test suite enforces these bounds on every run. */
+#define ADAGRAD_FAST_ULP_AVX2 4
+#define ADAGRAD_FAST_ULP_AVX512 4
+#define ADAGRAD_FAST_ULP_NEON 4
+
+/* Hyper-parameters of one step. A zero field means "off / default".
+ * lr (η): the step's learning rate after any decay; finite, ≥ 0.
+ * eps (ε): finite, ≥ 0 (PyTorch's default is 1e-10).
+ * weight_decay (λ): coupled L2 decay, finite, ≥ 0.
+ * flags: a combination of the ADAGRAD_* flags above. */
+typedef struct adagrad_options {
+    float lr;
+    float eps;
+    float weight_decay;
+    unsigned flags;
+} adagrad_options;
+
+/* One dense AdaGrad step over n float32 elements, in place:
+ * param (θ) and sum (s) are read and written, grad (g) is only read.
+ * The three buffers must not overlap. Any alignment of float is fine.
+ *
+ * Returns ADAGRAD_OK, or before writing anything:
+ *   ADAGRAD_ERR_NULL    opt is NULL, or a buffer is NULL while n > 0
+ *   ADAGRAD_ERR_PARAM   lr / eps / weight_decay NaN, infinite or < 0; unknown flag bits
+ *   ADAGRAD_ERR_SIZE    n * sizeof(float) overflows, or a buffer would wrap the address space
+ *   ADAGRAD_ERR_OVERLAP two of the buffers share a byte
+ * n = 0 is a no-op that succeeds whatever the pointers (opt, when given, is
+ * still validated). */
+ADAGRAD_API int adagrad_step_f32(float *param, float *sum, const float *grad, size_t n,
+                     const adagrad_options *opt);
+
+/* PyTorch's learning-rate decay: lr / (1 + (step - 1) * lr_decay), step
+ * counted from 1, evaluated in double. Pass (float) of the result as
+ * adagrad_options.lr. Returns NaN (which adagrad_step_f32 then rejects) for
+ * step 0, or lr / lr_decay negative or not finite. */
+ADAGRAD_API double adagrad_decayed_lr(double lr, double lr_decay, uint64_t step);
+
+/* ---- Implementations and dispatch ---- */
+typedef enum adagrad_isa {
+    ADAGRAD_ISA_SCALAR, /* portable C, the reference */
+    ADAGRAD_ISA_AVX2,   /* x86-64 AVX2 + FMA */
+    ADAGRAD_ISA_AVX512, /* x86-64 AVX-512F */
+    ADAGRAD_ISA_NEON,   /* AArch64 Advanced SIMD */
+    ADAGRAD_ISA_COUNT
+} adagrad_isa;
+
+/* "scalar", "avx2", "avx512", "neon"; NULL for a value out of range. */
+ADAGRAD_API const char *adagrad_isa_name(adagrad_isa isa);
+
+/* True when the implementation is compiled into this library and this CPU
+ * and OS support it (x86: CPUID and XGETBV; AArch64: getauxval). */
+ADAGRAD_API bool adagrad_isa_available(adagrad_isa isa);
+
+/* The implementation adagrad_step_f32 uses now. The first call of any
+ * function of the library picks it, once, thread-safely: the best available,
+ * or the one named by the environment variable ADAGRAD_ISA
+ * (scalar|avx2|avx512|neon). An unknown or unavailable name falls back to
+ * the best and is reported once on stderr. */
+ADAGRAD_API adagrad_isa adagrad_active_isa(void);
+
+/* Switch the implementation for the whole process. ADAGRAD_ERR_ISA when
+ * unknown or unavailable (the active one is then unchanged). Thread-safe:
+ * a step already running in another thread finishes with the implementation
+ * it started with; steps started after the switch use the new one. Since
+ * EXACT results are bitwise identical across implementations, switching
+ * never changes an EXACT result. */
+ADAGRAD_API int adagrad_use_isa(adagrad_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADAGRAD_H */

@@ -1,0 +1,46 @@
+/* libadagrad — internal dispatch interface, shared by the library, the test
+ * suite, the benchmarks and the report (which all iterate the same table).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ADAGRAD_SRC_DISPATCH_H
+#define ADAGRAD_SRC_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CPU features the implementations need, as detected once (CPU *and* OS). */
+enum {
+    ADAGRAD_CPU_AVX2 = 1u << 0,   /* AVX + AVX2 + FMA, and the OS saves YMM state */
+    ADAGRAD_CPU_AVX512 = 1u << 1, /* AVX-512F, and the OS saves opmask + ZMM state */
+    ADAGRAD_CPU_NEON = 1u << 2    /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
+};
+uint32_t adagrad_cpu_flags(void);
+
+/* The CPU features an ISA needs (0 for scalar). */
+uint32_t adagrad_isa_requirements(adagrad_isa isa);
+
+/* The implementations compiled into the library, worst to best. */
+size_t adagrad_impl_count(void);
+const adagrad_kernels *adagrad_impl(size_t index);
+
+/* The kernel row adagrad_step_f32 uses now (initialises dispatch once). */
+const adagrad_kernels *adagrad_active_kernels(void);
+
+/* adagrad_step_f32 with an explicit kernel row: validation, then the
+ * row's EXACT or FAST kernel. Tests call it for every row, test-only rows
+ * (NEON through SIMDe on x86) included. */
+int adagrad_step_f32_with(const adagrad_kernels *k, float *param, float *sum,
+                          const float *grad, size_t n,
+                          const adagrad_options *opt);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADAGRAD_SRC_DISPATCH_H */

@@ -1,0 +1,62 @@
+/* libadagrad — the scalar reference: DESIGN.md's contract written out.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every operation is one binary32 operation in the contract's order; the
+ * two fmas are explicit fmaf calls and the build uses -ffp-contract=off, so
+ * no other a·b+c is fused. This file is the oracle every SIMD
+ * implementation is compared against bit for bit.
+ *
+ * FAST: plain C has no reciprocal(-square-root) estimate instruction, so the
+ * scalar FAST kernel computes the EXACT result (its error bound is 0 ulp).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+static void step_scalar_exact(float *restrict param, float *restrict sum,
+                              const float *restrict grad, size_t n,
+                              const adagrad_kparams *kp)
+{
+    const float neg_lr = kp->neg_lr, eps = kp->eps, wd = kp->weight_decay;
+    const int maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
+    const int eps_inside = (kp->flags & ADAGRAD_EPS_INSIDE) != 0;
+
+    for (size_t i = 0; i < n; i++) {
+        float p = param[i];
+        float g = maximize ? -grad[i] : grad[i];          /* 1 */
+        if (wd != 0.0f)
+            g = fmaf(wd, p, g);                           /* 2 */
+        float s = fmaf(g, g, sum[i]);                     /* 3 */
+        float d = eps_inside ? sqrtf(s + eps)             /* 4 */
+                             : sqrtf(s) + eps;
+        param[i] = p + (neg_lr * g) / d;                  /* 5 */
+        sum[i] = s;
+    }
+}
+
+/* Plain loads and stores with an xor, so nothing can be elided (see kernels.h). */
+static void traffic_scalar(float *restrict param, float *restrict sum,
+                           const float *restrict grad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t p, s, g; /* memcpy: the bit pattern without breaking aliasing rules */
+        memcpy(&p, &param[i], 4);
+        memcpy(&s, &sum[i], 4);
+        memcpy(&g, &grad[i], 4);
+        p ^= g;
+        s ^= g;
+        memcpy(&param[i], &p, 4);
+        memcpy(&sum[i], &s, 4);
+    }
+}
+
+const adagrad_kernels adagrad_kernels_scalar = {
+    .isa = ADAGRAD_ISA_SCALAR,
+    .name = "scalar",
+    .step_exact = step_scalar_exact,
+    .step_fast = step_scalar_exact,
+    .traffic = traffic_scalar,
+    .fast_ulp = 0,
+};
