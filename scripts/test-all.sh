@@ -63,7 +63,8 @@ ASAN_OPTIONS=detect_leaks=0 run aarch64 -C "$out/aarch64"
 
 # ---- one closing line over every run --------------------------------------
 log "summary"
-/usr/bin/python3 - "$out" <<'PY'
+summary=0
+/usr/bin/python3 - "$out" <<'PY' || summary=1
 import glob, json, sys
 passed = failed = skipped = 0
 for path in sorted(glob.glob(sys.argv[1] + "/*/meson-logs/testlog*.json")):
@@ -76,12 +77,11 @@ for path in sorted(glob.glob(sys.argv[1] + "/*/meson-logs/testlog*.json")):
         if r in ("OK", "EXPECTEDFAIL"): p += 1
         elif r == "SKIP": s += 1
         else: f += 1
-    print(f"{path[len(sys.argv[1]) + 1:]}: {p} passed, {f} failed, {s} skipped")
+    print(f"  {path[len(sys.argv[1]) + 1:]}  ok={p} fail={f} skip={s}")
     passed += p; failed += f; skipped += s
 if passed + failed == 0:
     failed = 1  # a run that executed no test is a failure
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
-summary=$?
 exit $((status | summary))
