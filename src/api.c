@@ -53,8 +53,8 @@ static int ranges_overlap(const void *a, const void *b, size_t bytes)
 /* The end of [p, p + bytes) must be representable. */
 static int wraps(const void *p, size_t bytes) { return (uintptr_t)p > UINTPTR_MAX - bytes; }
 
-int adagrad_step_f32_with(const adagrad_kernels *k, float *param, float *sum,
-                          const float *grad, size_t n, const adagrad_options *opt)
+int adagrad_validate_dense(float *param, float *sum, const float *grad, size_t n,
+                           const adagrad_options *opt)
 {
     if (n == 0)
         return opt ? validate_options(opt) : ADAGRAD_OK;
@@ -71,14 +71,29 @@ int adagrad_step_f32_with(const adagrad_kernels *k, float *param, float *sum,
     if (ranges_overlap(param, sum, bytes) || ranges_overlap(param, grad, bytes) ||
         ranges_overlap(sum, grad, bytes))
         return ADAGRAD_ERR_OVERLAP;
+    return ADAGRAD_OK;
+}
 
-    const adagrad_kparams kp = {
+adagrad_dense_fn adagrad_dense_kernel(const adagrad_kernels *k, const adagrad_options *opt,
+                                      adagrad_kparams *kp)
+{
+    *kp = (adagrad_kparams){
         .neg_lr = -opt->lr,
         .eps = opt->eps,
         .weight_decay = opt->weight_decay,
         .flags = opt->flags & (ADAGRAD_MAXIMIZE | ADAGRAD_EPS_INSIDE),
     };
-    ((opt->flags & ADAGRAD_FAST) ? k->step_fast : k->step_exact)(param, sum, grad, n, &kp);
+    return (opt->flags & ADAGRAD_FAST) ? k->step_fast : k->step_exact;
+}
+
+int adagrad_step_f32_with(const adagrad_kernels *k, float *param, float *sum,
+                          const float *grad, size_t n, const adagrad_options *opt)
+{
+    const int status = adagrad_validate_dense(param, sum, grad, n, opt);
+    if (status != ADAGRAD_OK || n == 0)
+        return status;
+    adagrad_kparams kp;
+    adagrad_dense_kernel(k, opt, &kp)(param, sum, grad, n, &kp);
     return ADAGRAD_OK;
 }
 

@@ -32,6 +32,14 @@ const adagrad_kernels *adagrad_impl(size_t index);
 /* The kernel row adagrad_step_f32 uses now (initialises dispatch once). */
 const adagrad_kernels *adagrad_active_kernels(void);
 
+/* Every check of adagrad_step_f32, nothing written: ADAGRAD_OK or the status. */
+int adagrad_validate_dense(float *param, float *sum, const float *grad, size_t n,
+                           const adagrad_options *opt);
+
+/* The kernel of row k for validated options, and its parameters in *kp. */
+adagrad_dense_fn adagrad_dense_kernel(const adagrad_kernels *k, const adagrad_options *opt,
+                                      adagrad_kparams *kp);
+
 /* adagrad_step_f32 with an explicit kernel row: validation, then the
  * row's EXACT or FAST kernel. Tests call it for every row, test-only rows
  * (NEON through SIMDe on x86) included. */

@@ -46,9 +46,9 @@ extern const adagrad_kernels adagrad_kernels_avx2;
 extern const adagrad_kernels adagrad_kernels_avx512;
 extern const adagrad_kernels adagrad_kernels_neon;
 
-/* A FAST vector falls back to EXACT arithmetic when any lane's s (or s + ε)
- * or d lies outside [2^-100, 2^100]: inside it, the estimate instructions see
- * no denormal, zero, infinity or NaN, and no intermediate over- or underflows. */
+/* A FAST lane takes the EXACT result when its s (or s + ε) lies outside
+ * [2^-100, 2^100]: inside it, the estimate instructions see no denormal,
+ * zero, infinity or NaN, and no intermediate over- or underflows. */
 #define ADAGRAD_FAST_MIN 0x1p-100f
 #define ADAGRAD_FAST_MAX 0x1p100f
 /* With ε outside the root, s ∈ [2^-100, 2^100] gives √s ∈ [2^-50, 2^50], so

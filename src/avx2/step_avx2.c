@@ -11,9 +11,9 @@
  *        (Newton on f(x) = x² − s from q; the error squares: ~2^-23)
  *   1/d: r = rcp(d), e = 1 − d·r, 1/d ≈ r + r·e
  *   EPS_INSIDE needs only 1/√(s + ε) ≈ y0 + y0·(e/2), e = 1 − (t·y0)·y0.
- * A vector with any lane outside [2^-100, 2^100] (zero, denormal, huge, inf,
- * NaN: where the estimates flush or the refinement breaks) is computed the
- * EXACT way instead, so special values match EXACT bit for bit.
+ * A lane outside [2^-100, 2^100] (zero, denormal, huge, inf, NaN: where the
+ * estimates flush or the refinement breaks) takes the EXACT result instead,
+ * so special values match EXACT bit for bit, lane by lane.
  *
  * Tails: the last n mod 8 elements go through vmaskmovps loads and stores,
  * which neither read nor write past the end of the buffers.
@@ -44,16 +44,13 @@ ALWAYS_INLINE __m256 update_exact(__m256 p, __m256 g, __m256 s, const consts_avx
     return _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c->neg_lr, g), d));
 }
 
-/* Steps 4–5, FAST; a vector with a lane outside the estimates' range goes EXACT. */
+/* Steps 4–5, FAST; a lane outside the estimates' range takes the EXACT result. */
 ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s, const consts_avx2 *c, bool inside)
 {
     const __m256 one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
     const __m256 t = inside ? _mm256_add_ps(s, c->eps) : s; /* the radicand */
     const __m256 in_range = _mm256_and_ps(_mm256_cmp_ps(t, _mm256_set1_ps(ADAGRAD_FAST_MIN), _CMP_GE_OQ),
                                           _mm256_cmp_ps(t, _mm256_set1_ps(ADAGRAD_FAST_MAX), _CMP_LE_OQ));
-    if (_mm256_movemask_ps(in_range) != 0xff)
-        return update_exact(p, g, s, c, inside);
-
     const __m256 r0 = _mm256_rsqrt_ps(t);
     __m256 inv_d;
     if (inside) {
@@ -67,7 +64,12 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s, const consts_avx2
         const __m256 r = _mm256_rcp_ps(d);
         inv_d = _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, one), r);
     }
-    return _mm256_add_ps(p, _mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), inv_d));
+    const __m256 fast = _mm256_add_ps(p, _mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), inv_d));
+    if (_mm256_movemask_ps(in_range) == 0xff)
+        return fast;
+    /* Rare: the lanes out of range take the EXACT result, each lane on its own,
+     * so an element's FAST result never depends on its neighbours. */
+    return _mm256_blendv_ps(update_exact(p, g, s, c, inside), fast, in_range);
 }
 
 ALWAYS_INLINE __m256i tail_mask(size_t rem)
