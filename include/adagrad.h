@@ -130,6 +130,44 @@ ADAGRAD_API int adagrad_step_f32(float *param, float *sum, const float *grad, si
  * step 0, or lr / lr_decay negative or not finite. */
 ADAGRAD_API double adagrad_decayed_lr(double lr, double lr_decay, uint64_t step);
 
+/* ---- One step across several threads ----
+ * The dense step is element-wise, so it splits freely: calling
+ * adagrad_step_f32 on disjoint ranges (from any threads, at the same time)
+ * gives exactly the bits of one call over the whole tensor, in EXACT and in
+ * FAST. Two ways to use that:
+ *   - your own thread pool: part i of P calls adagrad_split_range(n, P, i,
+ *     &begin, &count) and steps param + begin, sum + begin, grad + begin,
+ *     count. Boundaries fall on multiples of ADAGRAD_SPLIT_ALIGN elements
+ *     (64 bytes), so two threads never write the same cache line when the
+ *     buffers are 64-byte aligned;
+ *   - adagrad_step_f32_mt, which does that on an OpenMP team.
+ * One thread saturates about half of a typical DRAM channel's bandwidth, so
+ * for DRAM-sized tensors a few threads help; for tensors that fit in cache,
+ * one thread per core's share of the tensor is what helps. */
+#define ADAGRAD_SPLIT_ALIGN 16
+
+/* Range `index` of n elements split into `parts` near-equal ranges (in units
+ * of ADAGRAD_SPLIT_ALIGN elements; a range may be empty when n is small).
+ * ADAGRAD_ERR_NULL if begin or count is NULL, ADAGRAD_ERR_PARAM if parts is
+ * 0 or index ≥ parts; nothing is written then. */
+ADAGRAD_API int adagrad_split_range(size_t n, size_t parts, size_t index, size_t *begin,
+                                    size_t *count);
+
+/* adagrad_step_f32 on up to `threads` OpenMP threads (threads ≤ 0: the
+ * OpenMP default, omp_get_max_threads()). Bitwise identical to one
+ * adagrad_step_f32 call; the same validation and statuses, checked once
+ * before any thread writes. Each thread gets at least
+ * ADAGRAD_MT_MIN_ELEMENTS elements, so small steps run on one thread. In a
+ * library built without OpenMP (meson -Dopenmp=disabled) it runs on the
+ * calling thread. The OpenMP runtime creates its thread pool (and
+ * allocates) at the first parallel call, not on later ones. */
+#define ADAGRAD_MT_MIN_ELEMENTS 65536
+ADAGRAD_API int adagrad_step_f32_mt(float *param, float *sum, const float *grad, size_t n,
+                                    const adagrad_options *opt, int threads);
+
+/* How many threads adagrad_step_f32_mt may use (1 without OpenMP). */
+ADAGRAD_API int adagrad_max_threads(void);
+
 /* ---- Implementations and dispatch ---- */
 typedef enum adagrad_isa {
     ADAGRAD_ISA_SCALAR, /* portable C, the reference */
