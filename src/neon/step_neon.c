@@ -1,0 +1,217 @@
+/* libadagrad — AArch64 Advanced SIMD (NEON) dense kernel.
+ * SPDX-License-Identifier: MIT
+ *
+ * EXACT: the contract's five steps on 4 lanes at a time, each one IEEE
+ * binary32 operation (eor with a sign mask for MAXIMIZE, vfmaq_f32 for the
+ * two fmas, vsqrtq_f32, vaddq_f32, vmulq_f32, vdivq_f32), so every lane
+ * gives the scalar reference's bits.
+ *
+ * FAST replaces steps 4–5 with the estimates FRSQRTE / FRECPE. They are
+ * only good to about 8 bits (relative error < 2^-8), so each is refined
+ * twice:
+ *   1. the ISA's own step, vrsqrtsq_f32(a, b) = (3 − a·b)/2 and
+ *      vrecpsq_f32(a, b) = 2 − a·b (fused, one rounding):
+ *        r1 = r0·(3 − (t·r0)·r0)/2      y1 = y0·(2 − d·y0)
+ *      Newton squares the relative error: 2^-8 → about 2^-15.
+ *   2. a last step written with explicit fmas, so that its correction term
+ *      is computed from an exactly-rounded residual (as in the x86 kernels):
+ *        √t:  q = t·r1, e = 1 − q·r1, √t ≈ q + q·(e/2)
+ *             (Newton on x² − t from q: the error squares again, leaving
+ *             essentially the roundings of q and of the last fma)
+ *        1/d: e = 1 − d·y1, 1/d ≈ y1 + y1·e
+ *        EPS_INSIDE needs only 1/√t ≈ r1 + r1·(e/2), e = 1 − (t·r1)·r1.
+ *   A third vrsqrts/vrecps step would reach the same accuracy more slowly:
+ *   its (3 − a·b)/2 and its product with r each add a rounding, and a·b
+ *   itself starts from the rounded t·r. The fms "1 − a·b" is written
+ *   vfmaq_f32(1, −a, b) (the negation is exact): SIMDe 0.7.4 has no
+ *   vfmsq_f32. Measured worst error: see ADAGRAD_FAST_ULP_NEON (adagrad.h).
+ * A lane outside [2^-100, 2^100] (zero, denormal, huge, inf, NaN: where the
+ * estimates flush or the refinement breaks) takes the EXACT result instead
+ * (vbslq_f32), so special values match EXACT bit for bit, lane by lane.
+ *
+ * Tails: NEON has no masked loads or stores. The last n mod 4 elements are
+ * copied into a 4-lane stack vector, one vector iteration runs on it, and
+ * only those elements are copied back: one code path, the same bits as a
+ * full vector, and no access past the end of a buffer. The unused lanes
+ * repeat the tail's first element rather than zeros (s = 0 is out of FAST's
+ * range), so a FAST tail of in-range elements skips the EXACT blend; the
+ * results do not depend on the padding either way.
+ *
+ * The same source builds on x86-64 through SIMDe (-DADAGRAD_NEON_SIMDE, with
+ * -mavx2 -mfma so that SIMDe's vfmaq_f32 is one fused operation) as the
+ * test-only row adagrad_kernels_neon_simde, never part of the dispatch.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+#ifdef ADAGRAD_NEON_SIMDE
+#include <math.h>
+#include <simde/arm/neon.h>
+
+/* SIMDe 0.7.4 lacks these two AArch64 intrinsics. Lane-wise sqrtf and `/`
+ * are correctly rounded IEEE operations, so the shims give native NEON's
+ * bits. A SIMDe that has them defines the alias macro and the shim steps
+ * aside. */
+#ifndef vsqrtq_f32
+static inline float32x4_t adagrad_shim_vsqrtq_f32(float32x4_t a)
+{
+    float x[4];
+    vst1q_f32(x, a);
+    for (int i = 0; i < 4; i++)
+        x[i] = sqrtf(x[i]);
+    return vld1q_f32(x);
+}
+#define vsqrtq_f32 adagrad_shim_vsqrtq_f32
+#endif
+#ifndef vdivq_f32
+static inline float32x4_t adagrad_shim_vdivq_f32(float32x4_t a, float32x4_t b)
+{
+    float x[4], y[4];
+    vst1q_f32(x, a);
+    vst1q_f32(y, b);
+    for (int i = 0; i < 4; i++)
+        x[i] = x[i] / y[i];
+    return vld1q_f32(x);
+}
+#define vdivq_f32 adagrad_shim_vdivq_f32
+#endif
+
+#define NEON_ROW adagrad_kernels_neon_simde
+#define NEON_NAME "neon-simde"
+#else
+#include <arm_neon.h>
+
+#define NEON_ROW adagrad_kernels_neon
+#define NEON_NAME "neon"
+#endif
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+typedef struct {
+    float32x4_t neg_lr, eps, wd;
+    uint32x4_t sign;
+} consts_neon;
+
+/* Steps 1–2: the gradient after sign and decay. */
+ALWAYS_INLINE float32x4_t decayed_grad(float32x4_t g, float32x4_t p, const consts_neon *c, bool wd)
+{
+    g = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(g), c->sign)); /* exact negation */
+    return wd ? vfmaq_f32(g, c->wd, p) : g; /* vfmaq_f32(a, b, c) = a + b·c, one rounding */
+}
+
+/* Steps 4–5, EXACT. */
+ALWAYS_INLINE float32x4_t update_exact(float32x4_t p, float32x4_t g, float32x4_t s, const consts_neon *c,
+                                       bool inside)
+{
+    const float32x4_t d = inside ? vsqrtq_f32(vaddq_f32(s, c->eps)) : vaddq_f32(vsqrtq_f32(s), c->eps);
+    return vaddq_f32(p, vdivq_f32(vmulq_f32(c->neg_lr, g), d));
+}
+
+/* Steps 4–5, FAST; a lane outside the estimates' range takes the EXACT result. */
+ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t s, const consts_neon *c,
+                                      bool inside)
+{
+    const float32x4_t one = vdupq_n_f32(1.0f), half = vdupq_n_f32(0.5f);
+    const float32x4_t t = inside ? vaddq_f32(s, c->eps) : s; /* the radicand */
+    const uint32x4_t in_range = vandq_u32(vcgeq_f32(t, vdupq_n_f32(ADAGRAD_FAST_MIN)),
+                                          vcleq_f32(t, vdupq_n_f32(ADAGRAD_FAST_MAX)));
+    const float32x4_t r0 = vrsqrteq_f32(t);
+    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(t, r0), r0));
+    float32x4_t inv_d;
+    if (inside) {
+        const float32x4_t e = vfmaq_f32(one, vnegq_f32(vmulq_f32(t, r1)), r1);
+        inv_d = vfmaq_f32(r1, r1, vmulq_f32(half, e));
+    } else {
+        const float32x4_t q = vmulq_f32(t, r1);
+        const float32x4_t e = vfmaq_f32(one, vnegq_f32(q), r1);
+        const float32x4_t root = vfmaq_f32(q, q, vmulq_f32(half, e));
+        const float32x4_t d = vaddq_f32(root, c->eps);
+        const float32x4_t y0 = vrecpeq_f32(d);
+        const float32x4_t y1 = vmulq_f32(y0, vrecpsq_f32(d, y0));
+        inv_d = vfmaq_f32(y1, y1, vfmaq_f32(one, vnegq_f32(d), y1));
+    }
+    const float32x4_t fast = vaddq_f32(p, vmulq_f32(vmulq_f32(c->neg_lr, g), inv_d));
+    if (vminvq_u32(in_range) == UINT32_MAX) /* all lanes in range (NaN compares false) */
+        return fast;
+    /* Rare: the lanes out of range take the EXACT result, each lane on its own,
+     * so an element's FAST result never depends on its neighbours. */
+    return vbslq_f32(in_range, fast, update_exact(p, g, s, c, inside));
+}
+
+/* One 4-lane vector of the step. */
+ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, const consts_neon *c, bool fast,
+                               bool wd, bool inside)
+{
+    const float32x4_t p = vld1q_f32(param);
+    const float32x4_t g = decayed_grad(vld1q_f32(grad), p, c, wd);
+    const float32x4_t s = vfmaq_f32(vld1q_f32(sum), g, g); /* step 3: s + g·g, one rounding */
+    vst1q_f32(sum, s);
+    vst1q_f32(param, fast ? update_fast(p, g, s, c, inside) : update_exact(p, g, s, c, inside));
+}
+
+/* The loop, specialised at compile time for each (fast, wd, inside). */
+ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
+                             size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
+{
+    const consts_neon c = {
+        .neg_lr = vdupq_n_f32(kp->neg_lr),
+        .eps = vdupq_n_f32(kp->eps),
+        .wd = vdupq_n_f32(kp->weight_decay),
+        .sign = vdupq_n_u32((kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u),
+    };
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        step_vector(param + i, sum + i, grad + i, &c, fast, wd, inside);
+    if (i < n) {
+        /* 1–3 elements: run them as one vector on a stack copy (see the top). */
+        const size_t rem = n - i;
+        float tp[4], ts[4], tg[4];
+        memcpy(tp, param + i, rem * sizeof(float));
+        memcpy(ts, sum + i, rem * sizeof(float));
+        memcpy(tg, grad + i, rem * sizeof(float));
+        for (size_t j = rem; j < 4; j++) {
+            memcpy(&tp[j], &tp[0], sizeof(float));
+            memcpy(&ts[j], &ts[0], sizeof(float));
+            memcpy(&tg[j], &tg[0], sizeof(float));
+        }
+        step_vector(tp, ts, tg, &c, fast, wd, inside);
+        memcpy(param + i, tp, rem * sizeof(float));
+        memcpy(sum + i, ts, rem * sizeof(float));
+    }
+}
+
+#include "../kernel_variants.h"
+
+static void traffic_neon(float *restrict param, float *restrict sum, const float *restrict grad, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32x4_t g = vreinterpretq_u32_f32(vld1q_f32(grad + i));
+        const uint32x4_t p = vreinterpretq_u32_f32(vld1q_f32(param + i));
+        const uint32x4_t s = vreinterpretq_u32_f32(vld1q_f32(sum + i));
+        vst1q_f32(param + i, vreinterpretq_f32_u32(veorq_u32(p, g)));
+        vst1q_f32(sum + i, vreinterpretq_f32_u32(veorq_u32(s, g)));
+    }
+    for (; i < n; i++) { /* tail: the bit patterns, element by element */
+        uint32_t p, s, g;
+        memcpy(&p, &param[i], 4);
+        memcpy(&s, &sum[i], 4);
+        memcpy(&g, &grad[i], 4);
+        p ^= g;
+        s ^= g;
+        memcpy(&param[i], &p, 4);
+        memcpy(&sum[i], &s, 4);
+    }
+}
+
+const adagrad_kernels NEON_ROW = {
+    .isa = ADAGRAD_ISA_NEON,
+    .name = NEON_NAME,
+    .step_exact = variants_step_exact,
+    .step_fast = variants_step_fast,
+    .traffic = traffic_neon,
+    .fast_ulp = ADAGRAD_FAST_ULP_NEON,
+};
