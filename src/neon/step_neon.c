@@ -7,24 +7,27 @@
  * gives the scalar reference's bits.
  *
  * FAST replaces steps 4–5 with the estimates FRSQRTE / FRECPE. They are
- * only good to about 8 bits (relative error < 2^-8), so each is refined
- * twice:
+ * only good to about 8 bits (measured under qemu, which implements the
+ * architecture's tables: relative error ≤ 2^-8.2 and 2^-8.4), so each is
+ * refined twice:
  *   1. the ISA's own step, vrsqrtsq_f32(a, b) = (3 − a·b)/2 and
  *      vrecpsq_f32(a, b) = 2 − a·b (fused, one rounding):
  *        r1 = r0·(3 − (t·r0)·r0)/2      y1 = y0·(2 − d·y0)
- *      Newton squares the relative error: 2^-8 → about 2^-15.
+ *      Newton squares the relative error: → 2^-15.9 and 2^-16.9.
  *   2. a last step written with explicit fmas, so that its correction term
- *      is computed from an exactly-rounded residual (as in the x86 kernels):
+ *      comes from a residual rounded once (as in the x86 kernels):
  *        √t:  q = t·r1, e = 1 − q·r1, √t ≈ q + q·(e/2)
- *             (Newton on x² − t from q: the error squares again, leaving
- *             essentially the roundings of q and of the last fma)
- *        1/d: e = 1 − d·y1, 1/d ≈ y1 + y1·e
- *        EPS_INSIDE needs only 1/√t ≈ r1 + r1·(e/2), e = 1 − (t·r1)·r1.
- *   A third vrsqrts/vrecps step would reach the same accuracy more slowly:
- *   its (3 − a·b)/2 and its product with r each add a rounding, and a·b
- *   itself starts from the rounded t·r. The fms "1 − a·b" is written
- *   vfmaq_f32(1, −a, b) (the negation is exact): SIMDe 0.7.4 has no
- *   vfmsq_f32. Measured worst error: see ADAGRAD_FAST_ULP_NEON (adagrad.h).
+ *             (Newton on x² − t from q: ≤ 0.75 ulp)
+ *        1/d: e = 1 − d·y1, 1/d ≈ y1 + y1·e                (≤ 0.51 ulp)
+ *        EPS_INSIDE needs only 1/√t ≈ r1 + r1·(e/2), e = 1 − (t·r1)·r1
+ *                                                         (≤ 1.0 ulp)
+ *   A second vrsqrts / vrecps step instead measures 1.9 / 1.5 ulp: its
+ *   (3 − a·b)/2 and its product with r each add a rounding. The fms
+ *   "1 − a·b" is written vfmaq_f32(1, −a, b) (the negation is exact):
+ *   SIMDe 0.7.4 has no vfmsq_f32. End to end the worst error is 4 ulp
+ *   (ADAGRAD_FAST_ULP_NEON), the same as EXACT's own worst against the
+ *   double oracle: it is reached where θ_old + Δ crosses into the next
+ *   binade, so one ulp of the result is two of max(|θ_old|, |Δ|).
  * A lane outside [2^-100, 2^100] (zero, denormal, huge, inf, NaN: where the
  * estimates flush or the refinement breaks) takes the EXACT result instead
  * (vbslq_f32), so special values match EXACT bit for bit, lane by lane.
@@ -40,6 +43,8 @@
  * The same source builds on x86-64 through SIMDe (-DADAGRAD_NEON_SIMDE, with
  * -mavx2 -mfma so that SIMDe's vfmaq_f32 is one fused operation) as the
  * test-only row adagrad_kernels_neon_simde, never part of the dispatch.
+ * EXACT is bitwise the same on both routes; FAST is not (SIMDe's estimates
+ * are SSE's 12-bit rsqrtps / rcpps), but stays within the same bound.
  */
 #include <stdbool.h>
 #include <stdint.h>
