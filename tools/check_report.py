@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+# libadagrad — smoke tests of adagrad-report (run by meson, see tools/meson.build).
+# SPDX-License-Identifier: MIT
+"""Usage: check_report.py CHECK PATH/TO/adagrad-report
+
+CHECK is one of: table, json, csv, compare, bad_args, plot, torch.
+Each runs the report on one tiny size with few repetitions and checks what a
+script consuming it relies on. Exit status 0 when the check passes.
+"""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+QUICK = ["--sizes", "4096", "--reps", "3", "--batch-ms", "1", "--quiet"]
+
+
+def run(report, args, expect=0):
+    proc = subprocess.run([report] + args, capture_output=True, text=True, timeout=120)
+    if proc.returncode != expect:
+        sys.exit("%s %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s"
+                 % (report, " ".join(args), proc.returncode, expect, proc.stdout, proc.stderr))
+    return proc
+
+
+def check(condition, message):
+    if not condition:
+        sys.exit("FAIL: " + message)
+
+
+def check_run(doc):
+    """The parts of a --json run the other checks and users rely on."""
+    check(doc["schema"] == "adagrad-report/1", "schema")
+    check(isinstance(doc["cpu"]["model"], str) and doc["cpu"]["model"], "cpu model")
+    names = [impl["name"] for impl in doc["implementations"]]
+    check("scalar" in names, "scalar listed among the implementations")
+    check(doc["dispatch"] in names, "dispatch names an implementation")
+    results = doc["results"]
+    available = [i["name"] for i in doc["implementations"] if i["available"]]
+    for impl in available:
+        for mode in ("exact", "fast", "roofline"):
+            rows = [r for r in results if r["impl"] == impl and r["mode"] == mode and r["n"] == 4096]
+            check(len(rows) == 1, "one %s/%s row at n=4096" % (impl, mode))
+            r = rows[0]
+            check(r["gelem_s"] > 0 and r["gb_s"] > 0, "positive throughput for %s/%s" % (impl, mode))
+            check(r["sec_min"] <= r["sec_median"] <= r["sec_max"], "min <= median <= max")
+            check(r["roofline_pct"] > 0, "roofline percentage")
+            if mode != "roofline":
+                # DESIGN.md: EXACT is the formula rounded op by op (within
+                # about an ulp of the double reference), FAST within its bound.
+                check(r["ulp_max"] is not None and r["ulp_max"] <= 8, "ulp of %s/%s" % (impl, mode))
+    scalar = [r for r in results if r["impl"] == "scalar" and r["mode"] == "exact"][0]
+    check(abs(scalar["speedup_vs_scalar"] - 1.0) < 1e-9, "scalar speed-up is 1")
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    what, report = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        if what == "table":
+            out = run(report, QUICK).stdout
+            for needle in ("CPU:", "dispatch:", "implementations:", "n = 4096", "scalar", "roofline"):
+                check(needle in out, "table mentions %r" % needle)
+            check("usage" in run(report, ["--help"]).stdout.lower(), "--help prints a usage")
+        elif what == "json":
+            path = os.path.join(tmp, "run.json")
+            run(report, QUICK + ["--json", "-o", path])
+            with open(path) as f:
+                check_run(json.load(f))
+            check_run(json.loads(run(report, QUICK + ["--json"]).stdout))
+        elif what == "csv":
+            rows = list(csv.DictReader(io.StringIO(run(report, QUICK + ["--csv"]).stdout)))
+            check(len(rows) >= 3, "at least the scalar rows")
+            for r in rows:
+                check(int(r["n"]) == 4096 and float(r["gelem_s"]) > 0, "csv row %r" % r)
+            check({"exact", "fast", "roofline"} <= {r["mode"] for r in rows}, "every mode in the csv")
+        elif what == "compare":
+            a, b = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+            run(report, QUICK + ["--json", "-o", a])
+            run(report, QUICK + ["--json", "--seed", "2", "-o", b])
+            out = run(report, ["--compare", a, b]).stdout
+            check("B/A" in out and "geometric mean" in out, "comparison table:\n" + out)
+            # A file that is not a report is an error at run time, not a crash.
+            bad = os.path.join(tmp, "bad.json")
+            with open(bad, "w") as f:
+                f.write('{"results": [')
+            check("invalid JSON" in run(report, ["--compare", a, bad], expect=1).stderr, "bad JSON message")
+        elif what == "bad_args":
+            for args in (["--reps", "0"], ["--sizes", "12,x"], ["--sizes", "0"], ["--bogus"],
+                         ["--json", "--csv"], ["--compare", "only-one.json"], ["--impl", "nosuchisa"],
+                         ["--batch-ms", "-1"], ["--reps"], ["stray"]):
+                err = run(report, args, expect=2).stderr
+                check(err.startswith("adagrad-report: "), "a message for %r: %r" % (args, err))
+        elif what == "plot":
+            png = os.path.join(tmp, "plot.png")
+            run(report, QUICK + ["--sizes", "4096,65536", "--plot", png])
+            with open(png, "rb") as f:
+                check(f.read(8) == b"\x89PNG\r\n\x1a\n", "the plot is a PNG")
+        elif what == "torch":
+            doc = json.loads(run(report, QUICK + ["--torch", "--json"]).stdout)
+            status = doc["torch"]["status"]
+            check(status in ("ok", "skipped"), "torch status %r" % status)
+            torch_rows = [r for r in doc["results"] if r["impl"] == "torch"]
+            if status == "ok":
+                check({r["mode"] for r in torch_rows} == {"single", "foreach"}, "both torch modes")
+                exact = [r for r in doc["results"] if r["impl"] == "scalar" and r["mode"] == "exact"][0]
+                check(exact["vs_torch"] > 0 and exact["vs_torch_foreach"] > 0, "ratios against torch")
+            else:
+                print("torch skipped: " + doc["torch"]["note"])
+        else:
+            sys.exit("unknown check %r\n%s" % (what, __doc__))
+    print("ok: " + what)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+/* libadagrad — adagrad-report: the types its files share.
+ * SPDX-License-Identifier: MIT
+ *
+ *   adagrad-report.c   command line, the order of the work
+ *   report_sys.c       what the machine is: CPU model, caches, default sizes
+ *   report_measure.c   inputs, timing (warm-up, interleaved repetitions), ulp
+ *   report_output.c    derived figures; table, JSON and CSV writers
+ *   report_json.c      a small JSON reader (--compare, the torch script)
+ *   report_compare.c   two JSON runs side by side
+ *   report_plot.c      throughput vs size through gnuplot
+ *   report_torch.c     torch.optim.Adagrad through tools/torch_compare.py
+ */
+#ifndef ADAGRAD_TOOLS_REPORT_H
+#define ADAGRAD_TOOLS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The memory traffic of one element of a step: read θ, s, g; write θ, s. */
+#define REPORT_BYTES_PER_ELEMENT 20.0
+/* Its working set (θ, s, g resident): what must fit in a cache level. */
+#define REPORT_WORKING_SET_PER_ELEMENT 12.0
+
+/* Hyper-parameters of every timed step: the default variant (no weight
+ * decay, ε outside the root, minimising), with a tiny η so that many steps
+ * on the same buffers stay finite (see report_measure.c). */
+#define REPORT_LR 1e-3f
+#define REPORT_EPS 1e-10f
+
+/* ---- The machine (report_sys.c) ---- */
+typedef struct report_caches {
+    long l1d, l2, l3;   /* bytes; 0 when unknown */
+    const char *source; /* "sysfs", "sysconf", "fallback", or a mix */
+} report_caches;
+
+void report_cpu_model(char *buf, size_t size);
+void report_detect_caches(report_caches *c);
+/* Default sizes, one per level (L1, L2, L3, DRAM); returns how many (≤ 4). */
+size_t report_default_sizes(const report_caches *c, size_t sizes[4]);
+/* "L1", "L2", "L3" or "DRAM": the smallest level the working set fits in. */
+const char *report_level(const report_caches *c, size_t n);
+
+/* ---- Results ---- */
+typedef struct report_result {
+    char impl[32];  /* kernel-table name, or "torch" */
+    char mode[16];  /* "exact", "fast", "roofline"; torch: "single", "foreach" */
+    size_t n;
+    double sec_median, sec_min, sec_max, sec_q1, sec_q3; /* seconds per call */
+    double ulp_max; /* worst θ error in ulp (DESIGN.md's metric); NaN: not measured */
+} report_result;
+
+typedef struct report_impl_status {
+    char name[32];
+    bool available;
+    char reason[96]; /* why not, when not */
+} report_impl_status;
+
+/* One run, as measured or as read back from --json output. */
+typedef struct report_run {
+    char date[32];
+    char library_version[16];
+    char cpu_model[128];
+    char cpu_features[96]; /* space-separated, as detected by the library */
+    report_caches caches;
+    char dispatch[32];
+    char dispatch_note[96];
+    report_impl_status impls[8];
+    size_t impl_count;
+    unsigned reps;
+    double batch_ms;
+    uint64_t seed;
+    char torch_status[16];  /* "off", "ok", "skipped" */
+    char torch_note[320];
+    report_result *results;
+    size_t result_count, result_cap;
+} report_run;
+
+/* Appends a zeroed result; exits on out-of-memory. */
+report_result *report_add_result(report_run *run);
+const report_result *report_find(const report_run *run, size_t n, const char *impl, const char *mode);
+void report_run_free(report_run *run);
+/* Stable sort by n: the table groups rows by size, torch rows come last. */
+void report_sort_results(report_run *run);
+
+/* ---- Derived figures (report_output.c); NaN when not available ---- */
+double report_gelem(const report_result *r);            /* 1e9 elements / s */
+double report_gbps(const report_result *r);             /* GB/s at 20 bytes/element */
+double report_roofline_gelem(const report_run *run, size_t n, const char **which);
+double report_speedup(const report_run *run, const report_result *r); /* over scalar, same mode */
+double report_roofline_pct(const report_run *run, const report_result *r);
+double report_vs_torch(const report_run *run, const report_result *r, const char *torch_mode);
+
+void report_print_table(FILE *f, const report_run *run);
+void report_print_json(FILE *f, const report_run *run);
+void report_print_csv(FILE *f, const report_run *run);
+void report_json_string(FILE *f, const char *s);
+
+/* ---- Measurement (report_measure.c) ---- */
+/* A progress message; detail messages (each repetition) are for terminals. */
+typedef void (*report_progress_fn)(void *ctx, const char *what, bool detail);
+
+typedef struct report_config {
+    const size_t *sizes;
+    size_t size_count;
+    unsigned reps;
+    double batch_ms;
+    uint64_t seed;
+    report_progress_fn progress;
+    void *progress_ctx;
+} report_config;
+
+struct adagrad_kernels;
+typedef struct report_rows {
+    const struct adagrad_kernels *step[16];     /* rows whose EXACT and FAST steps are timed */
+    size_t step_count;
+    const struct adagrad_kernels *roofline[16]; /* rows whose traffic loops are timed */
+    size_t roofline_count;
+} report_rows;
+/* Measures the rows at every size into run. Returns 0, or -1 (message
+ * printed) when memory runs out. */
+int report_measure(report_run *run, const report_rows *rows, const report_config *cfg);
+/* DESIGN.md's θ error of one element after one step, in ulp (see the .c). */
+double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
+                              float theta_new);
+
+/* ---- A small JSON reader (report_json.c) ---- */
+typedef enum { RJSON_NULL, RJSON_BOOL, RJSON_NUMBER, RJSON_STRING, RJSON_ARRAY, RJSON_OBJECT } rjson_type;
+typedef struct rjson {
+    rjson_type type;
+    double number;       /* RJSON_NUMBER; RJSON_BOOL: 0 or 1 */
+    char *string;        /* RJSON_STRING */
+    struct rjson *items; /* RJSON_ARRAY, RJSON_OBJECT: count values */
+    char **keys;         /* RJSON_OBJECT: count keys */
+    size_t count;
+} rjson;
+/* Parses text[0..len) into *out. Returns 0, or -1 with a message in err. */
+int rjson_parse(const char *text, size_t len, rjson *out, char *err, size_t err_size);
+void rjson_free(rjson *v);
+const rjson *rjson_get(const rjson *object, const char *key); /* NULL: no such key */
+double rjson_number(const rjson *v);                           /* NaN unless a number */
+const char *rjson_string(const rjson *v);                      /* "" unless a string */
+/* The whole file, NUL-terminated (free it); NULL with errno set on failure. */
+char *report_read_file(const char *path, size_t *len);
+
+/* ---- Reading runs back (report_compare.c) ---- */
+/* Reads a file written by --json. Returns 0, or -1 with a message in err. */
+int report_read_json_run(const char *path, report_run *run, char *err, size_t err_size);
+int report_compare(FILE *f, const char *path_a, const char *path_b);
+
+/* ---- Plot (report_plot.c) ---- */
+/* The gnuplot executable on PATH, or NULL. */
+const char *report_find_gnuplot(void);
+int report_plot(const report_run *run, const char *png_path);
+
+/* ---- torch (report_torch.c) ---- */
+#define REPORT_PYTHON "/usr/bin/python3"
+/* Runs tools/torch_compare.py on the run's sizes; fills run->torch_status /
+ * torch_note and adds "torch" results. script may be NULL (search). */
+void report_run_torch(report_run *run, const char *script, const report_config *cfg, unsigned threads,
+                      bool quiet);
+
+/* ---- Small helpers shared by the files ---- */
+void report_copy(char *dst, size_t size, const char *src); /* truncating, always terminated */
+double report_now(void);                                    /* monotonic seconds */
+/* src as one POSIX shell word ('…', quotes escaped); -1 when it does not fit. */
+int report_shell_quote(char *dst, size_t size, const char *src);
+
+#endif /* ADAGRAD_TOOLS_REPORT_H */

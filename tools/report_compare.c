@@ -1,0 +1,157 @@
+/* libadagrad — adagrad-report: read --json runs back, and --compare two of
+ * them side by side (throughput ratio B/A per size, implementation, mode).
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static void copy_string(char *dst, size_t size, const rjson *v) { report_copy(dst, size, rjson_string(v)); }
+
+/* A JSON number as a whole count; 0 when absent, negative or absurd (casting
+ * an out-of-range double to an integer would be undefined). */
+static double whole(const rjson *v)
+{
+    const double x = rjson_number(v);
+    return x >= 0 && x <= 0x1p52 ? x : 0;
+}
+
+static int from_json(const rjson *root, report_run *run, char *err, size_t err_size)
+{
+    if (strcmp(rjson_string(rjson_get(root, "schema")), "adagrad-report/1") != 0) {
+        snprintf(err, err_size, "not an adagrad-report --json file (no \"schema\": \"adagrad-report/1\")");
+        return -1;
+    }
+    copy_string(run->date, sizeof run->date, rjson_get(root, "date"));
+    copy_string(run->library_version, sizeof run->library_version, rjson_get(root, "library_version"));
+    const rjson *cpu = rjson_get(root, "cpu");
+    copy_string(run->cpu_model, sizeof run->cpu_model, rjson_get(cpu, "model"));
+    const rjson *features = rjson_get(cpu, "features");
+    for (size_t i = 0; features && features->type == RJSON_ARRAY && i < features->count; i++) {
+        const size_t used = strlen(run->cpu_features);
+        snprintf(run->cpu_features + used, sizeof run->cpu_features - used, "%s%s", used ? " " : "",
+                 rjson_string(&features->items[i]));
+    }
+    const rjson *caches = rjson_get(root, "caches");
+    run->caches.l1d = (long)whole(rjson_get(caches, "l1d"));
+    run->caches.l2 = (long)whole(rjson_get(caches, "l2"));
+    run->caches.l3 = (long)whole(rjson_get(caches, "l3"));
+    run->caches.source = "file";
+    copy_string(run->dispatch, sizeof run->dispatch, rjson_get(root, "dispatch"));
+    const rjson *method = rjson_get(root, "method");
+    const double reps = whole(rjson_get(method, "reps"));
+    run->reps = reps <= 1e6 ? (unsigned)reps : 0;
+    run->batch_ms = rjson_number(rjson_get(method, "batch_ms"));
+    const rjson *results = rjson_get(root, "results");
+    if (!results || results->type != RJSON_ARRAY) {
+        snprintf(err, err_size, "no \"results\" array");
+        return -1;
+    }
+    for (size_t i = 0; i < results->count; i++) {
+        const rjson *o = &results->items[i];
+        const double n = whole(rjson_get(o, "n")), sec = rjson_number(rjson_get(o, "sec_median"));
+        if (!(n >= 1) || !(sec > 0)) {
+            snprintf(err, err_size, "result %zu has no valid \"n\" and \"sec_median\"", i);
+            return -1;
+        }
+        report_result *r = report_add_result(run);
+        r->n = (size_t)n;
+        copy_string(r->impl, sizeof r->impl, rjson_get(o, "impl"));
+        copy_string(r->mode, sizeof r->mode, rjson_get(o, "mode"));
+        r->sec_median = sec;
+        r->sec_min = rjson_number(rjson_get(o, "sec_min"));
+        r->sec_max = rjson_number(rjson_get(o, "sec_max"));
+        r->sec_q1 = rjson_number(rjson_get(o, "sec_q1"));
+        r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
+        r->ulp_max = rjson_number(rjson_get(o, "ulp_max"));
+    }
+    return 0;
+}
+
+int report_read_json_run(const char *path, report_run *run, char *err, size_t err_size)
+{
+    size_t len;
+    char *text = report_read_file(path, &len);
+    if (!text) {
+        snprintf(err, err_size, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    rjson root;
+    char perr[160];
+    int status = rjson_parse(text, len, &root, perr, sizeof perr);
+    free(text);
+    if (status != 0) {
+        snprintf(err, err_size, "%s: invalid JSON: %s", path, perr);
+        return -1;
+    }
+    char ferr[160];
+    status = from_json(&root, run, ferr, sizeof ferr);
+    rjson_free(&root);
+    if (status != 0)
+        snprintf(err, err_size, "%s: %s", path, ferr);
+    return status;
+}
+
+static void print_cell(FILE *f, int width, const char *fmt, double v)
+{
+    char buf[32] = "-";
+    if (!isnan(v) && !isinf(v))
+        snprintf(buf, sizeof buf, fmt, v);
+    fprintf(f, " %*s", width, buf);
+}
+
+int report_compare(FILE *f, const char *path_a, const char *path_b)
+{
+    report_run a = {0}, b = {0};
+    char err[256];
+    if (report_read_json_run(path_a, &a, err, sizeof err) != 0 ||
+        report_read_json_run(path_b, &b, err, sizeof err) != 0) {
+        fprintf(stderr, "adagrad-report: %s\n", err);
+        report_run_free(&a);
+        report_run_free(&b);
+        return 1;
+    }
+    fprintf(f, "A: %s\n   %s, %s, dispatch %s, %u reps\n", path_a, a.cpu_model, a.date, a.dispatch, a.reps);
+    fprintf(f, "B: %s\n   %s, %s, dispatch %s, %u reps\n\n", path_b, b.cpu_model, b.date, b.dispatch, b.reps);
+    fprintf(f, "%-10s %-8s %-9s %10s %10s %7s %8s %8s\n", "n", "impl", "mode", "A G el/s", "B G el/s", "B/A",
+            "A %roof", "B %roof");
+    double log_sum = 0.0;
+    size_t common = 0;
+    for (size_t i = 0; i < a.result_count; i++) {
+        const report_result *ra = &a.results[i];
+        const report_result *rb = report_find(&b, ra->n, ra->impl, ra->mode);
+        const double ga = report_gelem(ra), gb = report_gelem(rb), ratio = gb / ga;
+        fprintf(f, "%-10zu %-8s %-9s", ra->n, ra->impl, ra->mode);
+        print_cell(f, 10, "%.3f", ga);
+        print_cell(f, 10, "%.3f", gb);
+        print_cell(f, 7, "%.2fx", ratio);
+        print_cell(f, 8, "%.1f%%", report_roofline_pct(&a, ra));
+        print_cell(f, 8, "%.1f%%", rb ? report_roofline_pct(&b, rb) : NAN);
+        fputc('\n', f);
+        if (ratio > 0 && !isinf(ratio) && strcmp(ra->mode, "roofline") != 0) {
+            log_sum += log(ratio);
+            common++;
+        }
+    }
+    for (size_t i = 0; i < b.result_count; i++) {
+        const report_result *rb = &b.results[i];
+        if (!report_find(&a, rb->n, rb->impl, rb->mode)) {
+            fprintf(f, "%-10zu %-8s %-9s %10s", rb->n, rb->impl, rb->mode, "-");
+            print_cell(f, 10, "%.3f", report_gelem(rb));
+            fprintf(f, " %7s %8s", "-", "-");
+            print_cell(f, 8, "%.1f%%", report_roofline_pct(&b, rb));
+            fputc('\n', f);
+        }
+    }
+    if (common > 0)
+        fprintf(f, "\ngeometric mean of B/A over the %zu step rows in both runs: %.3fx\n", common,
+                exp(log_sum / (double)common));
+    else
+        fprintf(f, "\nno step row appears in both runs\n");
+    report_run_free(&a);
+    report_run_free(&b);
+    return 0;
+}

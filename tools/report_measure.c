@@ -1,0 +1,296 @@
+/* libadagrad — adagrad-report: inputs, timing and accuracy.
+ * SPDX-License-Identifier: MIT
+ *
+ * Methodology, per size:
+ *   1. Inputs: θ ∈ [-1, 1]; s log-uniform in [1e-2, 1e2]; g with a random
+ *      sign and log-uniform magnitude in [1e-4, 1] (seeded, reproducible).
+ *      Every timed step trains the same buffers on (η = 1e-3: θ drifts by
+ *      about 2η√t after t steps, s grows by g² ≤ 1 a step), so the data stay
+ *      finite and normal however long the run.
+ *   2. Accuracy: each row's EXACT and FAST kernel does one step on a copy
+ *      of the initial inputs; the worst θ error against the double-precision
+ *      formula is kept (report_theta_error_ulp).
+ *   3. Calibration, which is also the warm-up: each kernel (the EXACT and
+ *      FAST step of every row timed, and the roofline loop of every row the
+ *      CPU supports, --impl or not, so %roof means the same in every run) runs batches of growing length until
+ *      one batch lasts at least batch_ms; that length is kept.
+ *   4. Repetitions: each repetition times one batch of every kernel, in an
+ *      order rotated by one each time, so that a burst of noise from the
+ *      shared machine hits all kernels alike instead of one of them.
+ *   5. Per kernel, the median of the per-call times is the figure; min,
+ *      max and the quartiles are the spread.
+ * The roofline loops (kernels.h: the same traffic as a step, only an xor)
+ * run on their own scratch buffers, since they scramble bits.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dispatch.h"
+#include "report.h"
+
+double report_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- Accuracy ---- */
+
+/* The spacing of binary32 numbers at |x|: 2^(e−24) for |x| = m·2^e with
+ * m ∈ [0.5, 1), and 2^-149 (the smallest denormal) below the normal range. */
+static double ulp_f32(float x)
+{
+    x = fabsf(x);
+    if (x < FLT_MIN)
+        return 0x1p-149;
+    int e;
+    frexpf(x, &e);
+    return ldexp(1.0, e - 24);
+}
+
+/* DESIGN.md's metric for one element after one step: the reference is the
+ * same formula in double precision, rounded once to binary32; the error is
+ * measured in ulp of max(|θ_old|, |Δ_ref|), because an update that cancels
+ * θ to near zero would otherwise make any error look huge. */
+double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
+                              float theta_new)
+{
+    const double g = grad;
+    const double s = (double)sum_old + g * g;
+    const double delta = -(double)lr * g / (sqrt(s) + (double)eps);
+    const float ref = (float)((double)theta_old + delta);
+    if (isnan(ref) || isnan(theta_new))
+        return isnan(ref) && isnan(theta_new) ? 0.0 : INFINITY;
+    const float scale = fmaxf(fabsf(theta_old), fabsf((float)delta));
+    return fabs((double)theta_new - (double)ref) / ulp_f32(scale);
+}
+
+/* ---- Inputs ---- */
+
+typedef struct buffers {
+    size_t n;
+    float *param, *sum, *grad;    /* the step's inputs, trained on by every timed step */
+    float *scratch_p, *scratch_s; /* accuracy copies, and the roofline's playground */
+} buffers;
+
+static float *alloc_floats(size_t n)
+{
+    const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64; /* 64-byte aligned: no split lines */
+    return aligned_alloc(64, bytes ? bytes : 64);
+}
+
+static void free_buffers(buffers *b)
+{
+    free(b->param);
+    free(b->sum);
+    free(b->grad);
+    free(b->scratch_p);
+    free(b->scratch_s);
+}
+
+/* xorshift64*: fast and reproducible. */
+static uint64_t rng_next(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545F4914F6CDD1DULL;
+}
+
+static double rng_uniform(uint64_t *state) { return (double)(rng_next(state) >> 11) * 0x1p-53; }
+
+static int make_buffers(buffers *b, size_t n, uint64_t seed)
+{
+    memset(b, 0, sizeof *b);
+    b->n = n;
+    b->param = alloc_floats(n);
+    b->sum = alloc_floats(n);
+    b->grad = alloc_floats(n);
+    b->scratch_p = alloc_floats(n);
+    b->scratch_s = alloc_floats(n);
+    if (!b->param || !b->sum || !b->grad || !b->scratch_p || !b->scratch_s) {
+        free_buffers(b);
+        return -1;
+    }
+    uint64_t state = (seed ^ (uint64_t)n) * 0x9E3779B97F4A7C15ULL + 1;
+    const double log2_10 = 3.321928094887362;
+    for (size_t i = 0; i < n; i++) {
+        b->param[i] = (float)(2.0 * rng_uniform(&state) - 1.0);
+        b->sum[i] = (float)exp2(log2_10 * (4.0 * rng_uniform(&state) - 2.0));
+        const double mag = exp2(-4.0 * log2_10 * rng_uniform(&state));
+        b->grad[i] = (float)((rng_next(&state) & 1) ? mag : -mag);
+    }
+    memcpy(b->scratch_p, b->param, n * sizeof(float)); /* touch every page before timing */
+    memcpy(b->scratch_s, b->sum, n * sizeof(float));
+    return 0;
+}
+
+/* ---- Timing ---- */
+
+static const adagrad_options opt_exact = {REPORT_LR, REPORT_EPS, 0.0f, 0u};
+static const adagrad_options opt_fast = {REPORT_LR, REPORT_EPS, 0.0f, ADAGRAD_FAST};
+
+typedef struct timed {
+    const adagrad_kernels *row;
+    const char *mode; /* "exact", "fast", "roofline" */
+    size_t iters;     /* calls per batch */
+    double *samples;  /* seconds per call, one per repetition */
+    double ulp;       /* worst θ error of one step; NaN for the roofline */
+} timed;
+
+static double time_batch(const timed *t, const buffers *b, size_t iters)
+{
+    const double t0 = report_now();
+    if (strcmp(t->mode, "roofline") == 0) {
+        for (size_t i = 0; i < iters; i++)
+            t->row->traffic(b->scratch_p, b->scratch_s, b->grad, b->n);
+    } else {
+        const adagrad_options *opt = strcmp(t->mode, "fast") == 0 ? &opt_fast : &opt_exact;
+        for (size_t i = 0; i < iters; i++)
+            adagrad_step_f32_with(t->row, b->param, b->sum, b->grad, b->n, opt); /* valid: cannot fail */
+    }
+    return report_now() - t0;
+}
+
+/* Grows the batch until it lasts target seconds (this is the warm-up too). */
+static void calibrate(timed *t, const buffers *b, double target)
+{
+    size_t iters = 1;
+    for (;;) {
+        const double dt = time_batch(t, b, iters);
+        if (dt >= target || iters > ((size_t)1 << 40))
+            break;
+        double grow = dt > 0 ? 1.2 * target / dt : 100.0;
+        grow = grow < 2.0 ? 2.0 : grow > 100.0 ? 100.0 : grow;
+        iters = (size_t)((double)iters * grow);
+    }
+    t->iters = iters;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of sorted v[0..n), linear between neighbours. */
+static double quantile(const double *v, size_t n, double q)
+{
+    const double pos = q * (double)(n - 1);
+    const size_t i = (size_t)pos;
+    return i + 1 < n ? v[i] + (pos - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+static void fill_stats(report_result *r, double *samples, size_t n)
+{
+    qsort(samples, n, sizeof *samples, cmp_double);
+    r->sec_min = samples[0];
+    r->sec_max = samples[n - 1];
+    r->sec_median = quantile(samples, n, 0.5);
+    r->sec_q1 = quantile(samples, n, 0.25);
+    r->sec_q3 = quantile(samples, n, 0.75);
+}
+
+static void progress(const report_config *cfg, const char *what, bool detail)
+{
+    if (cfg->progress)
+        cfg->progress(cfg->progress_ctx, what, detail);
+}
+
+static double worst_error(const adagrad_kernels *row, const adagrad_options *opt, const buffers *b)
+{
+    memcpy(b->scratch_p, b->param, b->n * sizeof(float));
+    memcpy(b->scratch_s, b->sum, b->n * sizeof(float));
+    adagrad_step_f32_with(row, b->scratch_p, b->scratch_s, b->grad, b->n, opt);
+    double worst = 0.0;
+    for (size_t i = 0; i < b->n; i++) {
+        const double e = report_theta_error_ulp(b->param[i], b->sum[i], b->grad[i], opt->lr, opt->eps,
+                                                b->scratch_p[i]);
+        if (!(e <= worst))
+            worst = e;
+    }
+    return worst;
+}
+
+static int measure_size(report_run *run, const report_rows *rows, const report_config *cfg, size_t index)
+{
+    const size_t n = cfg->sizes[index];
+    char what[160];
+    snprintf(what, sizeof what, "[%zu/%zu] n=%zu (%s): preparing inputs", index + 1, cfg->size_count, n,
+             report_level(&run->caches, n));
+    progress(cfg, what, false);
+
+    buffers b;
+    if (make_buffers(&b, n, cfg->seed) != 0) {
+        fprintf(stderr, "adagrad-report: out of memory for n=%zu (%.0f MiB)\n", n,
+                (double)n * 20.0 / 1048576.0);
+        return -1;
+    }
+    const size_t k_count = 2 * rows->step_count + rows->roofline_count;
+    timed *ks = calloc(k_count, sizeof *ks);
+    double *samples = calloc(k_count * cfg->reps, sizeof *samples);
+    if (!ks || !samples) {
+        free(ks);
+        free(samples);
+        free_buffers(&b);
+        fprintf(stderr, "adagrad-report: out of memory\n");
+        return -1;
+    }
+    /* Each step row's EXACT and FAST, then the roofline loops. */
+    for (size_t i = 0; i < k_count; i++) {
+        const size_t r = i / 2;
+        ks[i].row = r < rows->step_count ? rows->step[r] : rows->roofline[i - 2 * rows->step_count];
+        ks[i].mode = r < rows->step_count ? (i % 2 ? "fast" : "exact") : "roofline";
+        ks[i].samples = samples + i * cfg->reps;
+    }
+
+    /* Accuracy first, on the initial inputs. */
+    snprintf(what, sizeof what, "[%zu/%zu] n=%zu: accuracy", index + 1, cfg->size_count, n);
+    progress(cfg, what, true);
+    for (size_t i = 0; i < k_count; i++)
+        ks[i].ulp = strcmp(ks[i].mode, "roofline") == 0
+                        ? NAN
+                        : worst_error(ks[i].row, strcmp(ks[i].mode, "fast") == 0 ? &opt_fast : &opt_exact, &b);
+
+    const double target = cfg->batch_ms * 1e-3;
+    snprintf(what, sizeof what, "[%zu/%zu] n=%zu: warm-up", index + 1, cfg->size_count, n);
+    progress(cfg, what, true);
+    for (size_t i = 0; i < k_count; i++)
+        calibrate(&ks[i], &b, target);
+
+    for (unsigned r = 0; r < cfg->reps; r++) {
+        snprintf(what, sizeof what, "[%zu/%zu] n=%zu: repetition %u/%u", index + 1, cfg->size_count, n, r + 1,
+                 cfg->reps);
+        progress(cfg, what, true);
+        for (size_t j = 0; j < k_count; j++) {
+            timed *t = &ks[(j + r) % k_count]; /* rotated order: noise spreads over all kernels */
+            t->samples[r] = time_batch(t, &b, t->iters) / (double)t->iters;
+        }
+    }
+
+    for (size_t i = 0; i < k_count; i++) {
+        report_result *res = report_add_result(run);
+        report_copy(res->impl, sizeof res->impl, ks[i].row->name);
+        report_copy(res->mode, sizeof res->mode, ks[i].mode);
+        res->n = n;
+        res->ulp_max = ks[i].ulp;
+        fill_stats(res, ks[i].samples, cfg->reps);
+    }
+    free(ks);
+    free(samples);
+    free_buffers(&b);
+    return 0;
+}
+
+int report_measure(report_run *run, const report_rows *rows, const report_config *cfg)
+{
+    for (size_t i = 0; i < cfg->size_count; i++)
+        if (measure_size(run, rows, cfg, i) != 0)
+            return -1;
+    return 0;
+}

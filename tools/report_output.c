@@ -1,0 +1,327 @@
+/* libadagrad — adagrad-report: derived figures and the three output forms
+ * (a readable table, JSON, CSV).
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* ---- The run's result list ---- */
+
+report_result *report_add_result(report_run *run)
+{
+    if (run->result_count == run->result_cap) {
+        const size_t cap = run->result_cap ? 2 * run->result_cap : 64;
+        report_result *p = realloc(run->results, cap * sizeof *p);
+        if (!p) {
+            fprintf(stderr, "adagrad-report: out of memory\n");
+            exit(1);
+        }
+        run->results = p;
+        run->result_cap = cap;
+    }
+    report_result *r = &run->results[run->result_count++];
+    memset(r, 0, sizeof *r);
+    r->ulp_max = NAN;
+    return r;
+}
+
+const report_result *report_find(const report_run *run, size_t n, const char *impl, const char *mode)
+{
+    for (size_t i = 0; i < run->result_count; i++) {
+        const report_result *r = &run->results[i];
+        if (r->n == n && strcmp(r->impl, impl) == 0 && strcmp(r->mode, mode) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+void report_run_free(report_run *run)
+{
+    free(run->results);
+    run->results = NULL;
+    run->result_count = run->result_cap = 0;
+}
+
+void report_sort_results(report_run *run)
+{
+    for (size_t i = 1; i < run->result_count; i++) { /* insertion sort: stable, and the list is short */
+        const report_result r = run->results[i];
+        size_t j = i;
+        while (j > 0 && run->results[j - 1].n > r.n) {
+            run->results[j] = run->results[j - 1];
+            j--;
+        }
+        run->results[j] = r;
+    }
+}
+
+/* ---- Derived figures ---- */
+
+double report_gelem(const report_result *r)
+{
+    return r && r->sec_median > 0 ? (double)r->n / r->sec_median * 1e-9 : NAN;
+}
+
+double report_gbps(const report_result *r) { return report_gelem(r) * REPORT_BYTES_PER_ELEMENT; }
+
+/* The memory roofline at n: the fastest traffic loop measured at that size
+ * (normally the best row's), in G elements/s. */
+double report_roofline_gelem(const report_run *run, size_t n, const char **which)
+{
+    double best = NAN;
+    for (size_t i = 0; i < run->result_count; i++) {
+        const report_result *r = &run->results[i];
+        if (r->n != n || strcmp(r->mode, "roofline") != 0)
+            continue;
+        const double g = report_gelem(r);
+        if (!(g <= best)) {
+            best = g;
+            if (which)
+                *which = r->impl;
+        }
+    }
+    return best;
+}
+
+static bool is_torch(const report_result *r) { return strcmp(r->impl, "torch") == 0; }
+
+double report_speedup(const report_run *run, const report_result *r)
+{
+    if (is_torch(r) || strcmp(r->mode, "roofline") == 0)
+        return NAN;
+    return report_gelem(r) / report_gelem(report_find(run, r->n, "scalar", r->mode));
+}
+
+double report_roofline_pct(const report_run *run, const report_result *r)
+{
+    return 100.0 * report_gelem(r) / report_roofline_gelem(run, r->n, NULL);
+}
+
+double report_vs_torch(const report_run *run, const report_result *r, const char *torch_mode)
+{
+    if (is_torch(r) || strcmp(r->mode, "roofline") == 0)
+        return NAN;
+    return report_gelem(r) / report_gelem(report_find(run, r->n, "torch", torch_mode));
+}
+
+/* ---- Table ---- */
+
+static void human_bytes(char *buf, size_t size, double bytes)
+{
+    if (bytes >= 1024.0 * 1024 * 1024)
+        snprintf(buf, size, "%.3g GiB", bytes / (1024.0 * 1024 * 1024));
+    else if (bytes >= 1024.0 * 1024)
+        snprintf(buf, size, "%.3g MiB", bytes / (1024.0 * 1024));
+    else
+        snprintf(buf, size, "%.3g KiB", bytes / 1024.0);
+}
+
+/* A fixed-width cell, "-" when the figure does not exist. */
+static void cell(FILE *f, int width, const char *fmt, double v)
+{
+    if (isnan(v) || isinf(v)) {
+        fprintf(f, " %*s", width, "-");
+        return;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, fmt, v);
+    fprintf(f, " %*s", width, buf);
+}
+
+static void print_header(FILE *f, const report_run *run)
+{
+    char l1[16], l2[16], l3[16];
+    human_bytes(l1, sizeof l1, (double)run->caches.l1d);
+    human_bytes(l2, sizeof l2, (double)run->caches.l2);
+    human_bytes(l3, sizeof l3, (double)run->caches.l3);
+    fprintf(f, "libadagrad %s report, %s\n", run->library_version, run->date);
+    fprintf(f, "CPU:             %s\n", run->cpu_model);
+    fprintf(f, "features:        %s (detected by the library: CPU and OS)\n",
+            *run->cpu_features ? run->cpu_features : "none");
+    fprintf(f, "caches:          L1d %s, L2 %s, L3 %s (from %s)\n", l1, l2, l3, run->caches.source);
+    fprintf(f, "implementations:");
+    for (size_t i = 0; i < run->impl_count; i++)
+        fprintf(f, "%s %s (%s)", i ? "," : "", run->impls[i].name,
+                run->impls[i].available ? "available" : run->impls[i].reason);
+    fprintf(f, "\ndispatch:        %s (%s)\n", run->dispatch, run->dispatch_note);
+    fprintf(f, "method:          median of %u interleaved repetitions, batches >= %g ms after warm-up;\n"
+               "                 GB/s at %g bytes/element; %%roof against the fastest traffic loop at that size;\n"
+               "                 ulp: worst theta error of one step vs the double-precision formula\n",
+            run->reps, run->batch_ms, REPORT_BYTES_PER_ELEMENT);
+    if (strcmp(run->torch_status, "off") != 0)
+        fprintf(f, "torch:           %s\n", run->torch_note);
+}
+
+void report_print_table(FILE *f, const report_run *run)
+{
+    print_header(f, run);
+    const bool torch = strcmp(run->torch_status, "ok") == 0;
+    size_t last_n = 0;
+    for (size_t i = 0; i < run->result_count; i++) {
+        const report_result *r = &run->results[i];
+        if (i == 0 || r->n != last_n) {
+            last_n = r->n;
+            const char *which = "?";
+            const double roof = report_roofline_gelem(run, r->n, &which);
+            char ws[16];
+            human_bytes(ws, sizeof ws, (double)r->n * REPORT_WORKING_SET_PER_ELEMENT);
+            fprintf(f, "\nn = %zu (%s, %s working set)   roofline %.2f G elem/s = %.1f GB/s (%s traffic loop)\n",
+                    r->n, report_level(&run->caches, r->n), ws, roof, roof * REPORT_BYTES_PER_ELEMENT, which);
+            fprintf(f, "  %-8s %-9s %9s %15s %8s %8s %7s %8s", "impl", "mode", "G elem/s", "spread min/max",
+                    "GB/s", "xscalar", "%roof", "max ulp");
+            if (torch)
+                fprintf(f, " %8s %9s", "xtorch", "xtorch-fe");
+            fputc('\n', f);
+        }
+        const double g = report_gelem(r);
+        char spread[32];
+        snprintf(spread, sizeof spread, "%+.1f/%+.1f%%", 100.0 * (r->sec_median / r->sec_max - 1.0),
+                 100.0 * (r->sec_median / r->sec_min - 1.0));
+        fprintf(f, "  %-8s %-9s", r->impl, r->mode);
+        cell(f, 9, "%.3f", g);
+        fprintf(f, " %15s", spread);
+        cell(f, 8, "%.1f", report_gbps(r));
+        cell(f, 8, "%.2f", report_speedup(run, r));
+        cell(f, 7, "%.1f%%", report_roofline_pct(run, r));
+        cell(f, 8, "%.2f", r->ulp_max);
+        if (torch) {
+            cell(f, 8, "%.2f", report_vs_torch(run, r, "single"));
+            cell(f, 9, "%.2f", report_vs_torch(run, r, "foreach"));
+        }
+        fputc('\n', f);
+    }
+    if (torch)
+        fprintf(f, "\nxtorch, xtorch-fe: this row's throughput over torch.optim.Adagrad.step() (foreach=False, "
+                   "foreach=True) at the same size\n");
+}
+
+/* ---- JSON ---- */
+
+void report_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.9g", v);
+}
+
+static void json_key_number(FILE *f, const char *key, double v)
+{
+    fprintf(f, ", \"%s\": ", key);
+    json_number(f, v);
+}
+
+void report_print_json(FILE *f, const report_run *run)
+{
+    fprintf(f, "{\n  \"schema\": \"adagrad-report/1\",\n  \"date\": ");
+    report_json_string(f, run->date);
+    fprintf(f, ",\n  \"library_version\": ");
+    report_json_string(f, run->library_version);
+    fprintf(f, ",\n  \"cpu\": {\"model\": ");
+    report_json_string(f, run->cpu_model);
+    fprintf(f, ", \"features\": [");
+    char features[sizeof run->cpu_features];
+    report_copy(features, sizeof features, run->cpu_features);
+    int first = 1;
+    for (char *tok = strtok(features, " "); tok; tok = strtok(NULL, " ")) {
+        fprintf(f, "%s", first ? "" : ", ");
+        report_json_string(f, tok);
+        first = 0;
+    }
+    fprintf(f, "]},\n  \"caches\": {\"l1d\": %ld, \"l2\": %ld, \"l3\": %ld, \"source\": ", run->caches.l1d,
+            run->caches.l2, run->caches.l3);
+    report_json_string(f, run->caches.source);
+    fprintf(f, "},\n  \"implementations\": [");
+    for (size_t i = 0; i < run->impl_count; i++) {
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        report_json_string(f, run->impls[i].name);
+        fprintf(f, ", \"available\": %s, \"reason\": ", run->impls[i].available ? "true" : "false");
+        report_json_string(f, run->impls[i].reason);
+        fputc('}', f);
+    }
+    fprintf(f, "\n  ],\n  \"dispatch\": ");
+    report_json_string(f, run->dispatch);
+    fprintf(f, ",\n  \"dispatch_note\": ");
+    report_json_string(f, run->dispatch_note);
+    fprintf(f, ",\n  \"method\": {\"statistic\": \"median\", \"reps\": %u, \"batch_ms\": %g, \"seed\": %llu, "
+               "\"bytes_per_element\": %g, \"lr\": %g, \"eps\": %g, "
+               "\"roofline\": \"fastest traffic loop at the same size\"},\n",
+            run->reps, run->batch_ms, (unsigned long long)run->seed, REPORT_BYTES_PER_ELEMENT, (double)REPORT_LR,
+            (double)REPORT_EPS);
+    fprintf(f, "  \"torch\": {\"status\": ");
+    report_json_string(f, run->torch_status);
+    fprintf(f, ", \"note\": ");
+    report_json_string(f, run->torch_note);
+    fprintf(f, "},\n  \"results\": [");
+    for (size_t i = 0; i < run->result_count; i++) {
+        const report_result *r = &run->results[i];
+        fprintf(f, "%s\n    {\"n\": %zu, \"level\": \"%s\", \"impl\": ", i ? "," : "", r->n,
+                report_level(&run->caches, r->n));
+        report_json_string(f, r->impl);
+        fprintf(f, ", \"mode\": ");
+        report_json_string(f, r->mode);
+        json_key_number(f, "sec_median", r->sec_median);
+        json_key_number(f, "sec_min", r->sec_min);
+        json_key_number(f, "sec_max", r->sec_max);
+        json_key_number(f, "sec_q1", r->sec_q1);
+        json_key_number(f, "sec_q3", r->sec_q3);
+        json_key_number(f, "gelem_s", report_gelem(r));
+        json_key_number(f, "gb_s", report_gbps(r));
+        json_key_number(f, "speedup_vs_scalar", report_speedup(run, r));
+        json_key_number(f, "roofline_pct", report_roofline_pct(run, r));
+        json_key_number(f, "ulp_max", r->ulp_max);
+        json_key_number(f, "vs_torch", report_vs_torch(run, r, "single"));
+        json_key_number(f, "vs_torch_foreach", report_vs_torch(run, r, "foreach"));
+        fputc('}', f);
+    }
+    fprintf(f, "\n  ]\n}\n");
+}
+
+/* ---- CSV: one header line, one line per result, empty fields for n/a ---- */
+
+static void csv_number(FILE *f, double v, const char *fmt)
+{
+    fputc(',', f);
+    if (!isnan(v) && !isinf(v))
+        fprintf(f, fmt, v);
+}
+
+void report_print_csv(FILE *f, const report_run *run)
+{
+    fprintf(f, "n,level,impl,mode,gelem_s,gelem_s_min,gelem_s_max,gb_s,speedup_vs_scalar,roofline_pct,"
+               "ulp_max,vs_torch,vs_torch_foreach,sec_median,sec_q1,sec_q3\n");
+    for (size_t i = 0; i < run->result_count; i++) {
+        const report_result *r = &run->results[i];
+        fprintf(f, "%zu,%s,%s,%s", r->n, report_level(&run->caches, r->n), r->impl, r->mode);
+        csv_number(f, report_gelem(r), "%.6g");
+        csv_number(f, (double)r->n / r->sec_max * 1e-9, "%.6g");
+        csv_number(f, (double)r->n / r->sec_min * 1e-9, "%.6g");
+        csv_number(f, report_gbps(r), "%.6g");
+        csv_number(f, report_speedup(run, r), "%.6g");
+        csv_number(f, report_roofline_pct(run, r), "%.6g");
+        csv_number(f, r->ulp_max, "%.6g");
+        csv_number(f, report_vs_torch(run, r, "single"), "%.6g");
+        csv_number(f, report_vs_torch(run, r, "foreach"), "%.6g");
+        csv_number(f, r->sec_median, "%.9g");
+        csv_number(f, r->sec_q1, "%.9g");
+        csv_number(f, r->sec_q3, "%.9g");
+        fputc('\n', f);
+    }
+}
