@@ -317,8 +317,11 @@ static void describe(report_run *run)
 
     report_copy(run->dispatch, sizeof run->dispatch, adagrad_isa_name(adagrad_active_isa()));
     const char *forced = getenv("ADAGRAD_ISA");
-    if (forced && *forced)
-        snprintf(run->dispatch_note, sizeof run->dispatch_note, "ADAGRAD_ISA=%.60s", forced);
+    if (forced && *forced && strcmp(forced, run->dispatch) == 0)
+        snprintf(run->dispatch_note, sizeof run->dispatch_note, "forced by ADAGRAD_ISA=%.40s", forced);
+    else if (forced && *forced)
+        snprintf(run->dispatch_note, sizeof run->dispatch_note, "best available; ADAGRAD_ISA=%.40s was refused",
+                 forced);
     else
         report_copy(run->dispatch_note, sizeof run->dispatch_note, "best available");
     report_copy(run->torch_status, sizeof run->torch_status, "off");
