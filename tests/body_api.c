@@ -1,0 +1,294 @@
+/* libadagrad tests — the row-independent API: status strings, the decay
+ * formula, ISA names, the kernel table, CPU detection and switching.
+ * SPDX-License-Identifier: MIT
+ */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
+#include "suite.h"
+#include "ulp.h"
+
+/* ---- adagrad_strerror: a distinct, named string for every status ---- */
+void test_strerror(void **state)
+{
+    (void)state;
+    static const struct {
+        int status;
+        const char *name;
+    } known[] = {
+        {ADAGRAD_OK, "ADAGRAD_OK"},
+        {ADAGRAD_ERR_NULL, "ADAGRAD_ERR_NULL"},
+        {ADAGRAD_ERR_PARAM, "ADAGRAD_ERR_PARAM"},
+        {ADAGRAD_ERR_OVERLAP, "ADAGRAD_ERR_OVERLAP"},
+        {ADAGRAD_ERR_RANGE, "ADAGRAD_ERR_RANGE"},
+        {ADAGRAD_ERR_SIZE, "ADAGRAD_ERR_SIZE"},
+        {ADAGRAD_ERR_ISA, "ADAGRAD_ERR_ISA"},
+    };
+    enum { K = sizeof known / sizeof known[0] };
+    for (size_t i = 0; i < K; i++) {
+        const char *s = adagrad_strerror(known[i].status);
+        assert_non_null(s);
+        if (strncmp(s, known[i].name, strlen(known[i].name)) != 0 || s[strlen(known[i].name)] != ':')
+            fail_msg("adagrad_strerror(%d) = \"%s\": does not start with \"%s:\"", known[i].status, s, known[i].name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s, adagrad_strerror(known[j].status)) == 0)
+                fail_msg("adagrad_strerror(%d) == adagrad_strerror(%d)", known[i].status, known[j].status);
+    }
+    static const int unknown[] = {1, 2, -7, -100, 42, INT_MIN, INT_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *s = adagrad_strerror(unknown[i]);
+        if (!s)
+            fail_msg("adagrad_strerror(%d) is NULL", unknown[i]);
+        for (size_t j = 0; j < K; j++)
+            if (strcmp(s, adagrad_strerror(known[j].status)) == 0)
+                fail_msg("adagrad_strerror(%d) names a known status: \"%s\"", unknown[i], s);
+    }
+}
+
+/* ---- adagrad_decayed_lr: torch's lr / (1 + (step - 1) * lr_decay) ---- */
+static bool same_f64(double a, double b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
+
+void test_decayed_lr(void **state)
+{
+    (void)state;
+    static const double lrs[] = {0.0, 1e-10, 0.01, 0.1, 1.0, 3.0, 1e30};
+    static const double decays[] = {0.0, 1e-6, 1e-3, 0.1, 1.0, 7.5};
+    static const uint64_t steps[] = {1, 2, 3, 10, 1000, 123457, UINT64_C(1) << 40, UINT64_MAX};
+    for (size_t a = 0; a < sizeof lrs / sizeof lrs[0]; a++)
+        for (size_t b = 0; b < sizeof decays / sizeof decays[0]; b++)
+            for (size_t c = 0; c < sizeof steps / sizeof steps[0]; c++) {
+                const double lr = lrs[a], decay = decays[b];
+                const uint64_t step = steps[c];
+                /* torch/optim/adagrad.py: clr = lr / (1 + (step - 1) * lr_decay), in Python floats */
+                const double want = lr / (1.0 + (double)(step - 1) * decay);
+                const double got = adagrad_decayed_lr(lr, decay, step);
+                if (!same_f64(got, want))
+                    fail_msg("adagrad_decayed_lr(%g, %g, %llu) = %.17g, torch's formula gives %.17g", lr, decay,
+                             (unsigned long long)step, got, want);
+            }
+    assert_true(same_f64(adagrad_decayed_lr(0.5, 0.0, 1), 0.5));
+    assert_true(same_f64(adagrad_decayed_lr(0.5, 0.25, 1), 0.5)); /* step 1: no decay yet */
+    assert_true(same_f64(adagrad_decayed_lr(1.0, 1.0, 3), 1.0 / 3.0));
+
+    /* invalid: step 0, negative or non-finite lr / lr_decay → NaN */
+    static const struct {
+        double lr, decay;
+        uint64_t step;
+    } bad[] = {
+        {0.1, 0.0, 0},          {0.1, 0.01, 0},      {-0.1, 0.0, 1},       {0.1, -0.01, 5},
+        {-1e-30, 0.0, 1},       {0.1, -1e-300, 2},   {INFINITY, 0.0, 1},   {-INFINITY, 0.0, 1},
+        {0.1, INFINITY, 2},     {0.1, -INFINITY, 2}, {NAN, 0.0, 1},        {0.1, NAN, 2},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const double got = adagrad_decayed_lr(bad[i].lr, bad[i].decay, bad[i].step);
+        if (!isnan(got))
+            fail_msg("adagrad_decayed_lr(%g, %g, %llu) = %g, expected NaN", bad[i].lr, bad[i].decay,
+                     (unsigned long long)bad[i].step, got);
+    }
+    /* ...which adagrad_step_f32 then rejects */
+    float p = 1.0f, s = 0.0f, g = 1.0f;
+    const adagrad_options o = {.lr = (float)adagrad_decayed_lr(0.1, 0.0, 0)};
+    assert_int_equal(adagrad_step_f32(&p, &s, &g, 1, &o), ADAGRAD_ERR_PARAM);
+    assert_true(p == 1.0f && s == 0.0f);
+}
+
+/* ---- ISA names ---- */
+void test_isa_names(void **state)
+{
+    (void)state;
+    assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_SCALAR), "scalar");
+    assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_AVX2), "avx2");
+    assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_AVX512), "avx512");
+    assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_NEON), "neon");
+    assert_null(adagrad_isa_name(ADAGRAD_ISA_COUNT));
+    assert_null(adagrad_isa_name((adagrad_isa)(ADAGRAD_ISA_COUNT + 7)));
+    assert_null(adagrad_isa_name((adagrad_isa)-1));
+}
+
+/* ---- the kernel table: scalar first, worst to best, names = ISA names ---- */
+static int documented_fast_ulp(adagrad_isa isa)
+{
+    switch (isa) {
+    case ADAGRAD_ISA_AVX2: return ADAGRAD_FAST_ULP_AVX2;
+    case ADAGRAD_ISA_AVX512: return ADAGRAD_FAST_ULP_AVX512;
+    case ADAGRAD_ISA_NEON: return ADAGRAD_FAST_ULP_NEON;
+    default: return 0;
+    }
+}
+
+void test_kernel_table(void **state)
+{
+    (void)state;
+    const size_t n = adagrad_impl_count();
+    assert_true(n >= 1 && n <= ADAGRAD_ISA_COUNT);
+    assert_ptr_equal(adagrad_impl(0), &adagrad_kernels_scalar);
+    assert_null(adagrad_impl(n));
+    assert_null(adagrad_impl(SIZE_MAX));
+    for (size_t i = 0; i < n; i++) {
+        const adagrad_kernels *k = adagrad_impl(i);
+        assert_non_null(k);
+        assert_non_null(k->name);
+        assert_non_null(adagrad_isa_name(k->isa));
+        if (strcmp(k->name, adagrad_isa_name(k->isa)) != 0)
+            fail_msg("table row %zu: name \"%s\" but ISA \"%s\"", i, k->name, adagrad_isa_name(k->isa));
+        assert_non_null(k->step_exact);
+        assert_non_null(k->step_fast);
+        assert_non_null(k->traffic);
+        if (k->fast_ulp != documented_fast_ulp(k->isa))
+            fail_msg("row %s: fast_ulp %d, adagrad.h documents %d", k->name, k->fast_ulp, documented_fast_ulp(k->isa));
+        if (i > 0 && !(adagrad_impl(i - 1)->isa < k->isa))
+            fail_msg("table not ordered worst to best at row %zu (%s)", i, k->name);
+    }
+}
+
+/* ---- CPU detection, against the compiler's own detection ---- */
+void test_cpu_flags(void **state)
+{
+    (void)state;
+    const uint32_t flags = adagrad_cpu_flags();
+    uint32_t want = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    /* libgcc checks CPUID and XGETBV (OS support of YMM/ZMM state) as well */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        want |= ADAGRAD_CPU_AVX2;
+    if ((want & ADAGRAD_CPU_AVX2) && __builtin_cpu_supports("avx512f"))
+        want |= ADAGRAD_CPU_AVX512;
+#elif defined(__aarch64__) && defined(__linux__)
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMD)
+        want |= ADAGRAD_CPU_NEON;
+#elif defined(__aarch64__)
+    want |= ADAGRAD_CPU_NEON;
+#endif
+    print_message("cpu flags: 0x%x (expected 0x%x)%s%s%s\n", (unsigned)flags, (unsigned)want,
+                  (flags & ADAGRAD_CPU_AVX2) ? " avx2" : "", (flags & ADAGRAD_CPU_AVX512) ? " avx512" : "",
+                  (flags & ADAGRAD_CPU_NEON) ? " neon" : "");
+    assert_int_equal(flags, want);
+    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_SCALAR), 0);
+    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_AVX2), ADAGRAD_CPU_AVX2);
+    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_AVX512), ADAGRAD_CPU_AVX512);
+    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_NEON), ADAGRAD_CPU_NEON);
+}
+
+static const adagrad_kernels *table_row(adagrad_isa isa)
+{
+    for (size_t i = 0; i < adagrad_impl_count(); i++)
+        if (adagrad_impl(i)->isa == isa)
+            return adagrad_impl(i);
+    return NULL;
+}
+
+/* ---- adagrad_isa_available: compiled in and supported, nothing else ---- */
+void test_isa_available(void **state)
+{
+    (void)state;
+    const uint32_t flags = adagrad_cpu_flags();
+    for (int i = 0; i < ADAGRAD_ISA_COUNT; i++) {
+        const adagrad_isa isa = (adagrad_isa)i;
+        const uint32_t need = adagrad_isa_requirements(isa);
+        const bool want = table_row(isa) != NULL && (flags & need) == need;
+        print_message("isa %-7s compiled in: %s, available: %s\n", adagrad_isa_name(isa),
+                      table_row(isa) ? "yes" : "no ", adagrad_isa_available(isa) ? "yes" : "no");
+        if (adagrad_isa_available(isa) != want)
+            fail_msg("adagrad_isa_available(%s) = %d, expected %d", adagrad_isa_name(isa),
+                     (int)adagrad_isa_available(isa), (int)want);
+    }
+    assert_true(adagrad_isa_available(ADAGRAD_ISA_SCALAR));
+    assert_false(adagrad_isa_available(ADAGRAD_ISA_COUNT));
+    assert_false(adagrad_isa_available((adagrad_isa)(ADAGRAD_ISA_COUNT + 3)));
+}
+
+/* The best available row of the table (the last one the CPU supports). */
+static adagrad_isa best_available(void)
+{
+    adagrad_isa best = ADAGRAD_ISA_SCALAR;
+    for (size_t i = 0; i < adagrad_impl_count(); i++)
+        if (adagrad_isa_available(adagrad_impl(i)->isa))
+            best = adagrad_impl(i)->isa;
+    return best;
+}
+
+/* ---- the ISA chosen at start-up: the best, or ADAGRAD_ISA's if available.
+ * Under the qemu test setups ADAGRAD_TEST_EXPECT_BEST names the best the
+ * emulated CPU model allows, and everything better must be unavailable. ---- */
+void test_default_isa(void **state)
+{
+    (void)state;
+    const adagrad_isa best = best_available();
+    adagrad_isa want = best;
+    const char *forced = getenv("ADAGRAD_ISA");
+    if (forced && *forced)
+        for (int i = 0; i < ADAGRAD_ISA_COUNT; i++)
+            if (strcmp(forced, adagrad_isa_name((adagrad_isa)i)) == 0 && adagrad_isa_available((adagrad_isa)i))
+                want = (adagrad_isa)i;
+    print_message("start-up ISA: %s (best available: %s, ADAGRAD_ISA=%s)\n", adagrad_isa_name(suite_initial_isa),
+                  adagrad_isa_name(best), forced ? forced : "(unset)");
+    assert_string_equal(adagrad_isa_name(suite_initial_isa), adagrad_isa_name(want));
+
+    const char *expect_best = getenv("ADAGRAD_TEST_EXPECT_BEST");
+    if (expect_best && *expect_best) {
+        assert_string_equal(adagrad_isa_name(best), expect_best);
+        bool after = false;
+        for (size_t i = 0; i < adagrad_impl_count(); i++) {
+            const adagrad_isa isa = adagrad_impl(i)->isa;
+            if (after && adagrad_isa_available(isa))
+                fail_msg("%s is available although the CPU's best should be %s", adagrad_isa_name(isa), expect_best);
+            if (strcmp(adagrad_isa_name(isa), expect_best) == 0)
+                after = true;
+        }
+    }
+}
+
+/* ---- adagrad_use_isa: switches to every available ISA; refuses the others
+ * (and out-of-range values) with ADAGRAD_ERR_ISA, changing nothing ---- */
+void test_use_isa(void **state)
+{
+    (void)state;
+    const adagrad_isa before = adagrad_active_isa();
+    enum { N = 21 };
+    float p0[N], s0[N], g[N];
+    for (int i = 0; i < N; i++) {
+        p0[i] = 0.25f * (float)(i - 10);
+        s0[i] = 0.5f * (float)i;
+        g[i] = 0.125f * (float)(7 - i);
+    }
+    const adagrad_options o = {.lr = 0.1f, .eps = 1e-10f, .weight_decay = 0.01f};
+    float rp[N], rs[N];
+    memcpy(rp, p0, sizeof rp), memcpy(rs, s0, sizeof rs);
+    assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, rp, rs, g, N, &o), ADAGRAD_OK);
+
+    for (int i = 0; i < ADAGRAD_ISA_COUNT; i++) {
+        const adagrad_isa isa = (adagrad_isa)i, was = adagrad_active_isa();
+        const int status = adagrad_use_isa(isa);
+        if (adagrad_isa_available(isa)) {
+            assert_int_equal(status, ADAGRAD_OK);
+            assert_int_equal(adagrad_active_isa(), isa);
+            assert_ptr_equal(adagrad_active_kernels(), table_row(isa));
+            float p[N], s[N];
+            memcpy(p, p0, sizeof p), memcpy(s, s0, sizeof s);
+            assert_int_equal(adagrad_step_f32(p, s, g, N, &o), ADAGRAD_OK);
+            for (int j = 0; j < N; j++)
+                if (!same_f32(p[j], rp[j]) || !same_f32(s[j], rs[j]))
+                    fail_msg("after adagrad_use_isa(%s): element %d differs from scalar", adagrad_isa_name(isa), j);
+        } else {
+            assert_int_equal(status, ADAGRAD_ERR_ISA);
+            assert_int_equal(adagrad_active_isa(), was);
+        }
+    }
+    const adagrad_isa was = adagrad_active_isa();
+    assert_int_equal(adagrad_use_isa(ADAGRAD_ISA_COUNT), ADAGRAD_ERR_ISA);
+    assert_int_equal(adagrad_use_isa((adagrad_isa)(ADAGRAD_ISA_COUNT + 100)), ADAGRAD_ERR_ISA);
+    assert_int_equal(adagrad_use_isa((adagrad_isa)-1), ADAGRAD_ERR_ISA);
+    assert_int_equal(adagrad_active_isa(), was);
+    assert_int_equal(adagrad_use_isa(before), ADAGRAD_OK);
+    assert_int_equal(adagrad_active_isa(), before);
+}

@@ -1,0 +1,330 @@
+/* libadagrad tests — the numerical bodies, each run once per row.
+ * SPDX-License-Identifier: MIT
+ *
+ * Every body draws its inputs from its own stream (rng_for(seed, body)), so
+ * each row sees exactly the same inputs, and hands each step to check_step
+ * (check.c), which compares the row with the scalar reference (bitwise in
+ * EXACT) and with the double oracle (ulp bounds), and checks the sentinels.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rng.h"
+#include "suite.h"
+#include "ulp.h"
+
+#define WIDEST 16                 /* floats in the widest vector (AVX-512) */
+#define TAIL_MAX (3 * WIDEST + 1) /* every length up to here */
+
+/* The 16 combinations of (MAXIMIZE, EPS_INSIDE, FAST) × weight decay on/off:
+ * bits 0–2 of `combo` select the flags, bit 3 the decay. */
+#define COMBOS 16
+static adagrad_options combo_options(unsigned combo, float lr, float eps, float wd)
+{
+    adagrad_options o = {.lr = lr, .eps = eps, .weight_decay = (combo & 8) ? wd : 0.0f, .flags = 0};
+    if (combo & 1)
+        o.flags |= ADAGRAD_MAXIMIZE;
+    if (combo & 2)
+        o.flags |= ADAGRAD_EPS_INSIDE;
+    if (combo & 4)
+        o.flags |= ADAGRAD_FAST;
+    return o;
+}
+
+static float *alloc_floats(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    if (!p)
+        abort();
+    return p;
+}
+
+/* Values a trainer sees: parameters around 1e-3..10, gradients 1e-6..10 with
+ * some zeros, accumulators 1e-9..1e3 with some zeros (fresh state). */
+static void fill_typical(rng *r, float *p, float *s, float *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = rng_logu(r, -10.0, 3.5, 1);
+        g[i] = (rng_next(r) % 20 == 0) ? 0.0f : rng_logu(r, -20.0, 3.5, 1);
+        s[i] = (rng_next(r) % 20 == 0) ? 0.0f : rng_logu(r, -30.0, 10.0, 0);
+    }
+}
+
+/* ---- tails: every length from 0 to three widest vectors + 1 ---- */
+void body_tails(void **state)
+{
+    const test_row *row = suite_row(state);
+    rng r = rng_for(suite_seed, "tails");
+    float p[TAIL_MAX], s[TAIL_MAX], g[TAIL_MAX];
+    for (size_t n = 0; n <= TAIL_MAX; n++) {
+        fill_typical(&r, p, s, g, n);
+        for (unsigned combo = 0; combo < COMBOS; combo++) {
+            const step_case c = {.what = "tails", .n = n, .opt = combo_options(combo, 0.01f, 1e-10f, 0.01f)};
+            check_step(row, &c, p, s, g, NULL, NULL);
+        }
+    }
+}
+
+/* ---- misaligned: param, sum and grad each 0–3 floats off a 64-byte boundary ---- */
+void body_misaligned(void **state)
+{
+    const test_row *row = suite_row(state);
+    static const size_t lengths[] = {1, 5, 8, 15, 16, 17, 31, 32, 33, 47, 49, 67};
+    enum { NMAX = 67 };
+    rng r = rng_for(suite_seed, "misaligned");
+    float p[NMAX], s[NMAX], g[NMAX];
+    for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+        const size_t n = lengths[li];
+        fill_typical(&r, p, s, g, n);
+        for (unsigned m = 0; m < 64; m++) {
+            for (unsigned fast = 0; fast < 2; fast++) {
+                const unsigned combo = (fast ? 4u : 0u) | ((m & 1) ? 8u : 0u) | ((m >> 3) & 1u);
+                const step_case c = {.what = "misaligned",
+                                     .n = n,
+                                     .mis = {m & 3, (m >> 2) & 3, (m >> 4) & 3},
+                                     .opt = combo_options(combo, 0.05f, 1e-10f, 0.1f)};
+                check_step(row, &c, p, s, g, NULL, NULL);
+            }
+        }
+    }
+}
+
+/* ---- flags: every flag combination × decay, over several η and ε; plus the
+ * flags' meaning as identities that must hold bit for bit ---- */
+void body_flags(void **state)
+{
+    const test_row *row = suite_row(state);
+    static const float lrs[] = {0.0f, 1e-3f, 1.0f, 100.0f};
+    static const float epss[] = {0.0f, 1e-10f, 0.1f, 1e30f}; /* 1e30 > 2^99: FAST runs EXACT */
+    static const float wds[] = {0.01f, 2.0f};
+    enum { N = 103 };
+    rng r = rng_for(suite_seed, "flags");
+    float p[N], s[N], g[N], neg_g[N];
+    fill_typical(&r, p, s, g, N);
+    for (size_t i = 0; i < N; i++)
+        neg_g[i] = -g[i];
+    for (unsigned combo = 0; combo < COMBOS; combo++)
+        for (size_t li = 0; li < 4; li++)
+            for (size_t ei = 0; ei < 4; ei++)
+                for (size_t wi = 0; wi < ((combo & 8) ? 2u : 1u); wi++) {
+                    const step_case c = {.what = "flags", .n = N, .opt = combo_options(combo, lrs[li], epss[ei], wds[wi])};
+                    check_step(row, &c, p, s, g, NULL, NULL);
+                }
+
+    /* MAXIMIZE on g is the plain step on −g (identical bits, in EXACT and in
+     * FAST); EPS_INSIDE with ε = 0 is the plain step with ε = 0 (identical
+     * bits in EXACT; FAST computes the two differently: 1/√t against √t
+     * then a reciprocal). */
+    float a_p[N], a_s[N], b_p[N], b_s[N];
+    for (unsigned combo = 0; combo < COMBOS; combo++) {
+        adagrad_options o = combo_options(combo, 0.1f, 1e-8f, 0.05f);
+        o.flags &= ~ADAGRAD_MAXIMIZE;
+        adagrad_options om = o;
+        om.flags |= ADAGRAD_MAXIMIZE;
+        memcpy(a_p, p, sizeof p), memcpy(a_s, s, sizeof s), memcpy(b_p, p, sizeof p), memcpy(b_s, s, sizeof s);
+        assert_int_equal(adagrad_step_f32_with(row->k, a_p, a_s, g, N, &om), ADAGRAD_OK);
+        assert_int_equal(adagrad_step_f32_with(row->k, b_p, b_s, neg_g, N, &o), ADAGRAD_OK);
+        for (size_t i = 0; i < N; i++)
+            if (!same_f32(a_p[i], b_p[i]) || !same_f32(a_s[i], b_s[i]))
+                fail_msg("flags/%s combo %u: MAXIMIZE(g) != plain(-g) at %zu: %a/%a vs %a/%a", row->name, combo, i,
+                         (double)a_p[i], (double)a_s[i], (double)b_p[i], (double)b_s[i]);
+
+        if (o.flags & ADAGRAD_FAST)
+            continue;
+        adagrad_options oi = o, oo = o;
+        oi.eps = oo.eps = 0.0f;
+        oi.flags |= ADAGRAD_EPS_INSIDE;
+        oo.flags &= ~ADAGRAD_EPS_INSIDE;
+        memcpy(a_p, p, sizeof p), memcpy(a_s, s, sizeof s), memcpy(b_p, p, sizeof p), memcpy(b_s, s, sizeof s);
+        assert_int_equal(adagrad_step_f32_with(row->k, a_p, a_s, g, N, &oi), ADAGRAD_OK);
+        assert_int_equal(adagrad_step_f32_with(row->k, b_p, b_s, g, N, &oo), ADAGRAD_OK);
+        for (size_t i = 0; i < N; i++)
+            if (!same_f32(a_p[i], b_p[i]) || !same_f32(a_s[i], b_s[i]))
+                fail_msg("flags/%s combo %u: EPS_INSIDE with eps=0 differs from outside at %zu", row->name, combo, i);
+    }
+}
+
+/* ---- magnitudes: from the smallest subnormal to 1e38 ---- */
+void body_magnitudes(void **state)
+{
+    const test_row *row = suite_row(state);
+    enum { N = 1031 };
+    rng r = rng_for(suite_seed, "magnitudes");
+    float *p = alloc_floats(N), *s = alloc_floats(N), *g = alloc_floats(N);
+    static const float lrs[] = {1e-3f, 1e3f};
+    static const float epss[] = {0.0f, 1e-10f};
+
+    /* Wide: θ, g and s each anywhere in the binary32 range, independently
+     * (overflow, underflow and 0/0 galore: mostly a bitwise test). */
+    for (size_t i = 0; i < N; i++) {
+        p[i] = rng_any_finite(&r);
+        g[i] = rng_any_finite(&r);
+        s[i] = fabsf(rng_any_finite(&r));
+    }
+    for (unsigned combo = 0; combo < COMBOS; combo++)
+        for (size_t k = 0; k < 4; k++) {
+            const step_case c = {.what = "magnitudes", .n = N, .opt = combo_options(combo, lrs[k & 1], epss[k >> 1], 1e-3f)};
+            check_step(row, &c, p, s, g, NULL, NULL);
+        }
+
+    /* Banded: per element one scale 2^e, e in [-62, 62], for θ and g and
+     * 2^2e for s, so the intermediates stay representable and the oracle
+     * judges every magnitude (and s crosses FAST's [2^-100, 2^100] range). */
+    for (size_t i = 0; i < N; i++) {
+        const double e = -62.0 + 124.0 * rng_unit(&r);
+        p[i] = rng_logu(&r, e - 2.0, e + 2.0, 1);
+        g[i] = rng_logu(&r, e - 3.0, e + 1.0, 1);
+        s[i] = rng_logu(&r, 2.0 * e - 4.0, 2.0 * e + 4.0, 0);
+    }
+    for (unsigned combo = 0; combo < COMBOS; combo++)
+        for (size_t k = 0; k < 2; k++) {
+            const step_case c = {.what = "magnitudes", .n = N, .opt = combo_options(combo, k ? 1.0f : 1e-2f, 0.0f, 0.5f)};
+            check_step(row, &c, p, s, g, NULL, NULL);
+        }
+    free(p), free(s), free(g);
+}
+
+/* The special inputs: signed zeros, infinities, NaNs, subnormals, the
+ * binary32 limits, and values on both sides of FAST's range [2^-100, 2^100]. */
+static const float *special_values(size_t *count)
+{
+    static float v[24];
+    size_t k = 0;
+    v[k++] = 0.0f;
+    v[k++] = -0.0f;
+    v[k++] = INFINITY;
+    v[k++] = -INFINITY;
+    v[k++] = NAN;
+    v[k++] = -NAN;
+    v[k++] = f32_from_bits(0x7fa00001u); /* a signalling NaN */
+    v[k++] = FLT_TRUE_MIN;
+    v[k++] = -FLT_TRUE_MIN;
+    v[k++] = 0x1p-140f;
+    v[k++] = next_down(FLT_MIN); /* the largest subnormal */
+    v[k++] = FLT_MIN;
+    v[k++] = 1e-20f;
+    v[k++] = next_down(0x1p-100f);
+    v[k++] = 0x1p-100f;
+    v[k++] = 1.0f;
+    v[k++] = -1.0f;
+    v[k++] = 3.5f;
+    v[k++] = 0x1p100f;
+    v[k++] = next_up(0x1p100f);
+    v[k++] = 1e30f;
+    v[k++] = FLT_MAX;
+    v[k++] = -FLT_MAX;
+    *count = k;
+    return v;
+}
+
+/* ---- specials: every (θ, s, g) triple of special values ---- */
+void body_specials(void **state)
+{
+    const test_row *row = suite_row(state);
+    size_t nv;
+    const float *v = special_values(&nv);
+    const size_t n = nv * nv * nv;
+    float *p = alloc_floats(n), *s = alloc_floats(n), *g = alloc_floats(n);
+    size_t i = 0;
+    for (size_t a = 0; a < nv; a++)
+        for (size_t b = 0; b < nv; b++)
+            for (size_t c = 0; c < nv; c++, i++)
+                p[i] = v[a], s[i] = v[b], g[i] = v[c];
+    static const float lrs[] = {0.0f, 0.01f};
+    static const float epss[] = {0.0f, 1e-10f};
+    for (unsigned combo = 0; combo < COMBOS; combo++)
+        for (size_t k = 0; k < 4; k++) {
+            const step_case c = {.what = "specials", .n = n, .opt = combo_options(combo, lrs[k & 1], epss[k >> 1], 0.25f)};
+            check_step(row, &c, p, s, g, NULL, NULL);
+        }
+    free(p), free(s), free(g);
+}
+
+/* ---- lone specials: one special value in a vector of ordinary ones, at
+ * several lanes and in the tail; FAST must fall back for that vector ---- */
+void body_lone_specials(void **state)
+{
+    const test_row *row = suite_row(state);
+    enum { N = 53 };
+    static const size_t lanes[] = {0, 7, 15, 16, 31, 47, 48, 52};
+    size_t nv;
+    const float *v = special_values(&nv);
+    rng r = rng_for(suite_seed, "lone_specials");
+    float p0[N], s0[N], g0[N], p[N], s[N], g[N];
+    fill_typical(&r, p0, s0, g0, N);
+    for (size_t k = 0; k < nv; k++)
+        for (unsigned field = 0; field < 3; field++)
+            for (size_t li = 0; li < sizeof lanes / sizeof lanes[0]; li++) {
+                memcpy(p, p0, sizeof p), memcpy(s, s0, sizeof s), memcpy(g, g0, sizeof g);
+                float *target = field == 0 ? p : field == 1 ? s : g;
+                target[lanes[li]] = v[k];
+                const unsigned combo = 4u | (unsigned)((k + li) & 3) | (field == 0 ? 8u : 0u);
+                const step_case c = {.what = "lone_specials", .n = N, .opt = combo_options(combo, 0.01f, (li & 1) ? 0.0f : 1e-10f, 0.01f)};
+                check_step(row, &c, p, s, g, NULL, NULL);
+                step_case e = c;
+                e.opt.flags &= ~ADAGRAD_FAST;
+                check_step(row, &e, p, s, g, NULL, NULL);
+            }
+}
+
+/* ---- large: one large odd length, misaligned ---- */
+void body_large(void **state)
+{
+    const test_row *row = suite_row(state);
+    const size_t n = suite_large_n;
+    rng r = rng_for(suite_seed, "large");
+    float *p = alloc_floats(n), *s = alloc_floats(n), *g = alloc_floats(n);
+    fill_typical(&r, p, s, g, n);
+    static const unsigned combos[] = {0u | 8u | 1u, 4u | 8u, 4u | 2u};
+    for (size_t k = 0; k < sizeof combos / sizeof combos[0]; k++) {
+        const step_case c = {.what = "large", .n = n, .mis = {1, 2, 3}, .opt = combo_options(combos[k], 0.01f, 1e-10f, 1e-4f)};
+        check_step(row, &c, p, s, g, NULL, NULL);
+    }
+    free(p), free(s), free(g);
+}
+
+/* ---- trajectory: hundreds of steps on a quadratic loss ----
+ * Each step is checked from the row's own state (so the oracle's per-step
+ * error does not accumulate); in EXACT, an independent scalar trajectory
+ * must stay bitwise identical to the row's the whole way. */
+void body_trajectory(void **state)
+{
+    const test_row *row = suite_row(state);
+    enum { N = 67 };
+    rng r = rng_for(suite_seed, "trajectory");
+    float target[N], curv[N], p0[N], s0[N];
+    for (size_t i = 0; i < N; i++) {
+        target[i] = rng_logu(&r, -8.0, 3.0, 1);
+        curv[i] = rng_logu(&r, -12.0, 12.0, 0); /* ∂²f/∂θ²: very flat to very steep */
+        p0[i] = rng_logu(&r, -8.0, 3.0, 1);
+        s0[i] = 0.0f;
+    }
+    for (unsigned combo = 0; combo < COMBOS; combo++) {
+        const int fast = (combo & 4) != 0;
+        float p[N], s[N], sp[N], ss[N], g[N], sg[N];
+        memcpy(p, p0, sizeof p), memcpy(s, s0, sizeof s), memcpy(sp, p0, sizeof sp), memcpy(ss, s0, sizeof ss);
+        rng noise = rng_for(suite_seed, "trajectory/noise");
+        for (unsigned step = 1; step <= suite_traj_steps; step++) {
+            const float lr = (float)adagrad_decayed_lr(0.1, 1e-3, step);
+            step_case c = {.what = "trajectory", .n = N, .opt = combo_options(combo, lr, 1e-10f, 1e-3f)};
+            for (size_t i = 0; i < N; i++) {
+                const float e = (float)(1e-3 * (rng_unit(&noise) - 0.5));
+                g[i] = curv[i] * (p[i] - target[i]) + e;
+                sg[i] = curv[i] * (sp[i] - target[i]) + e;
+            }
+            check_step(row, &c, p, s, g, p, s);
+            if (!fast) {
+                c.opt.flags &= ~ADAGRAD_FAST;
+                assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, sp, ss, sg, N, &c.opt), ADAGRAD_OK);
+                for (size_t i = 0; i < N; i++)
+                    if (!same_f32(p[i], sp[i]) || !same_f32(s[i], ss[i]))
+                        fail_msg("trajectory/%s combo %u: step %u element %zu: theta %a s %a, scalar theta %a s %a",
+                                 row->name, combo, step, i, (double)p[i], (double)s[i], (double)sp[i], (double)ss[i]);
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+/* libadagrad tests — one checked step (see check.h).
+ * SPDX-License-Identifier: MIT
+ */
+#include "check.h"
+
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guarded.h"
+#include "oracle.h"
+#include "ulp.h"
+
+bool fast_must_match_exact(float theta_old, float s_new, float grad, const adagrad_options *opt)
+{
+    const bool inside = (opt->flags & ADAGRAD_EPS_INSIDE) != 0;
+    if (!inside && opt->eps > 0x1p99f)
+        return true; /* the whole call runs EXACT */
+    float g = (opt->flags & ADAGRAD_MAXIMIZE) ? -grad : grad;
+    if (opt->weight_decay != 0.0f)
+        g = fmaf(opt->weight_decay, theta_old, g);
+    const float t = inside ? s_new + opt->eps : s_new;
+    return !(t >= 0x1p-100f && t <= 0x1p100f) || !isfinite(theta_old) || !isfinite(g) ||
+           !isfinite(-opt->lr * g);
+}
+
+/* The first problem found, and how many elements had one. */
+typedef struct report {
+    char first[640];
+    size_t bad;
+} report;
+
+static void note_bad(report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_bad(report *r, const char *fmt, ...)
+{
+    if (r->bad++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->first, sizeof r->first, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* θ error against the oracle, in ulp of max(|θ_old|, |Δ|); both results
+ * finite, or +-FLT_MAX against an infinity of the same sign (one step of
+ * rounding at the top of the range). Negative: a mismatch of kind. */
+static double theta_error(float got, const oracle_result *o, float theta_old)
+{
+    const double scale = fmax(fabs((double)theta_old), fabs(o->delta));
+    if (isfinite(got) && isfinite(o->theta_ref))
+        return ulp_error(got, o->theta_ref, scale);
+    if (same_f32(got, o->theta_ref))
+        return 0.0;
+    if (!isnan(got) && !isnan(o->theta_ref) && signbit(got) == signbit(o->theta_ref) &&
+        (fabsf(got) == FLT_MAX || fabsf(o->theta_ref) == FLT_MAX))
+        return 0x1p104 / ulp_of(scale);
+    return -1.0;
+}
+
+/* s error against the oracle, in ulp of s; negative for a mismatch of kind. */
+static double s_error(float got, const oracle_result *o)
+{
+    if (isfinite(got) && isfinite(o->s_ref))
+        return ulp_error(got, o->s_ref, o->s);
+    if (same_f32(got, o->s_ref))
+        return 0.0;
+    if (!isnan(got) && !isnan(o->s_ref) && signbit(got) == signbit(o->s_ref) &&
+        (fabsf(got) == FLT_MAX || fabsf(o->s_ref) == FLT_MAX))
+        return 1.0;
+    return -1.0;
+}
+
+#define F "%.9g (0x%08" PRIx32 ")"
+#define FV(x) (double)(x), f32_bits(x)
+
+void check_step(const test_row *row, const step_case *c, const float *param0, const float *sum0,
+                const float *grad, float *out_param, float *out_sum)
+{
+    const size_t n = c->n;
+    const adagrad_options *opt = &c->opt;
+    const int fast = (opt->flags & ADAGRAD_FAST) != 0;
+    const int mode = fast ? MODE_FAST : MODE_EXACT;
+    const double fast_bound = row->k->fast_ulp;
+
+    guarded P = guarded_alloc(n, c->mis[0]), S = guarded_alloc(n, c->mis[1]),
+            G = guarded_alloc(n, c->mis[2]);
+    if (n) {
+        memcpy(P.data, param0, n * sizeof(float));
+        memcpy(S.data, sum0, n * sizeof(float));
+        memcpy(G.data, grad, n * sizeof(float));
+    }
+    /* The scalar reference, EXACT (FAST is checked against EXACT's bits). */
+    float *ref_p = malloc((n ? n : 1) * sizeof(float)), *ref_s = malloc((n ? n : 1) * sizeof(float));
+    if (!ref_p || !ref_s)
+        abort();
+    if (n) {
+        memcpy(ref_p, param0, n * sizeof(float));
+        memcpy(ref_s, sum0, n * sizeof(float));
+    }
+    adagrad_options exact = *opt;
+    exact.flags &= ~ADAGRAD_FAST;
+    const int ref_status = adagrad_step_f32_with(&adagrad_kernels_scalar, ref_p, ref_s, grad, n, &exact);
+    const int status = adagrad_step_f32_with(row->k, P.data, S.data, G.data, n, opt);
+
+    char ctx[200];
+    snprintf(ctx, sizeof ctx, "%s/%s n=%zu mis=%zu,%zu,%zu flags=0x%x lr=%.9g eps=%.9g wd=%.9g", c->what,
+             row->name, n, c->mis[0], c->mis[1], c->mis[2], opt->flags, (double)opt->lr, (double)opt->eps,
+             (double)opt->weight_decay);
+    report r = {.bad = 0};
+    double worst_t = 0.0, worst_u = 0.0, worst_s = 0.0; /* θ: EXACT, or FAST where estimates may run */
+    size_t at_t = 0, at_s = 0;
+
+    long where;
+    if (status != ADAGRAD_OK || ref_status != ADAGRAD_OK)
+        note_bad(&r, "status %d (%s), scalar %d", status, adagrad_strerror(status), ref_status);
+    else if (!guarded_intact(&P, &where))
+        note_bad(&r, "param: sentinel at element %ld overwritten", where);
+    else if (!guarded_intact(&S, &where))
+        note_bad(&r, "sum: sentinel at element %ld overwritten", where);
+    else if (!guarded_intact(&G, &where))
+        note_bad(&r, "grad: sentinel at element %ld overwritten", where);
+    else if (n && memcmp(G.data, grad, n * sizeof(float)) != 0)
+        note_bad(&r, "grad was written to");
+    else {
+        for (size_t i = 0; i < n; i++) {
+            const float p = P.data[i], s = S.data[i];
+            const oracle_result o = oracle_step(param0[i], sum0[i], grad[i], opt);
+            const char *why = NULL;
+            double et = 0.0, es = o.s_domain ? s_error(s, &o) : 0.0;
+            double eu = 0.0; /* θ against the unrounded double, for the summary only */
+            bool estimated = false; /* FAST may have used the estimates here */
+
+            if (!same_f32(s, ref_s[i]))
+                why = "s differs from the scalar reference";
+            else if (es < 0.0 || es > (opt->weight_decay != 0.0f ? EXACT_S_ULP_WD : EXACT_S_ULP))
+                why = "s too far from the double oracle";
+            else if (!fast || fast_bound == 0.0 ||
+                     fast_must_match_exact(param0[i], ref_s[i], grad[i], opt)) {
+                if (!same_f32(p, ref_p[i]))
+                    why = fast ? "FAST theta differs from EXACT (must be bitwise here)"
+                               : "theta differs from the scalar reference";
+                else if (o.theta_domain) {
+                    et = theta_error(p, &o, param0[i]);
+                    if (et < 0.0 || (!fast && et > EXACT_THETA_ULP))
+                        why = "theta too far from the double oracle";
+                }
+            } else if (o.theta_domain) {
+                estimated = true;
+                et = theta_error(p, &o, param0[i]);
+                if (et < 0.0 || et > fast_bound)
+                    why = "FAST theta beyond the row's bound from the double oracle";
+            } else {
+                /* No oracle here: FAST against EXACT, in ulp of max(|θ_old|, |Δ_exact|). */
+                const double d = (double)ref_p[i] - (double)param0[i];
+                if (!isfinite(ref_p[i]) || !isfinite(p))
+                    et = same_f32(p, ref_p[i]) ? 0.0 : -1.0;
+                else
+                    et = ulp_error(p, ref_p[i], fmax(fabs((double)param0[i]), fabs(d)));
+                if (et < 0.0 || et > fast_bound)
+                    why = "FAST theta beyond the row's bound from EXACT";
+            }
+            if (why) {
+                note_bad(&r,
+                         "element %zu: %s\n"
+                         "    in:  theta=" F " s=" F " g=" F "\n"
+                         "    got: theta=" F " s=" F "\n"
+                         "    ref: theta=" F " s=" F " (scalar EXACT)\n"
+                         "    oracle: theta=%.17g s=%.17g delta=%.17g (domain s %d theta %d); err theta %.3g s %.3g ulp",
+                         i, why, FV(param0[i]), FV(sum0[i]), FV(grad[i]), FV(p), FV(s), FV(ref_p[i]),
+                         FV(ref_s[i]), o.theta, o.s, o.delta, (int)o.s_domain, (int)o.theta_domain, et, es);
+                continue;
+            }
+            if (o.theta_domain && isfinite(p) && isfinite(o.theta_ref))
+                eu = ulp_error(p, o.theta, fmax(fabs((double)param0[i]), fabs(o.delta)));
+            if ((!fast || estimated) && et > worst_t)
+                worst_t = et, at_t = i;
+            if ((!fast || estimated) && eu > worst_u)
+                worst_u = eu;
+            if (es > worst_s)
+                worst_s = es, at_s = i;
+        }
+    }
+    char at[400];
+    if (worst_t > 0.0) {
+        snprintf(at, sizeof at, "%s [%zu]: theta=%a s=%a g=%a", ctx, at_t, (double)param0[at_t], (double)sum0[at_t],
+                 (double)grad[at_t]);
+        stats_note_theta(row, mode, worst_t, worst_u, at);
+    }
+    if (worst_s > 0.0) {
+        snprintf(at, sizeof at, "%s [%zu]: theta=%a s=%a g=%a", ctx, at_s, (double)param0[at_s], (double)sum0[at_s],
+                 (double)grad[at_s]);
+        stats_note_s(row, opt->weight_decay != 0.0f, worst_s, at);
+    }
+    if (out_param && n && status == ADAGRAD_OK)
+        memcpy(out_param, P.data, n * sizeof(float));
+    if (out_sum && n && status == ADAGRAD_OK)
+        memcpy(out_sum, S.data, n * sizeof(float));
+    free(ref_p);
+    free(ref_s);
+    guarded_free(&P);
+    guarded_free(&S);
+    guarded_free(&G);
+    if (r.bad)
+        fail_msg("%s: %zu bad element(s); first: %s", ctx, r.bad, r.first);
+}

@@ -1,0 +1,88 @@
+/* libadagrad tests — what the suite's files share: the rows under test, the
+ * run's seed and sizes, the error statistics, and the test bodies.
+ * SPDX-License-Identifier: MIT
+ *
+ * A "row" is one implementation the suite runs every per-row body against:
+ * each row of the library's kernel table (adagrad_impl), plus test-only rows
+ * (the NEON source compiled through SIMDe on x86). A row the CPU or OS
+ * cannot run is still registered, and its tests report themselves skipped
+ * with the reason.
+ */
+#ifndef ADAGRAD_TESTS_SUITE_H
+#define ADAGRAD_TESTS_SUITE_H
+
+#include <setjmp.h> /* cmocka.h needs these three first */
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+
+#if defined(__has_include)
+#if __has_include("torch_trajectories.h")
+#define ADAGRAD_TEST_HAVE_TORCH 1
+#endif
+#endif
+
+#ifdef ADAGRAD_TEST_NEON_SIMDE
+/* The NEON source built through SIMDe on x86 (a test-only row). */
+extern const adagrad_kernels adagrad_kernels_neon_simde;
+#endif
+
+typedef struct test_row {
+    const adagrad_kernels *k;
+    const char *name;        /* k->name: the suffix of every test name ("tails/avx2") */
+    bool in_table;           /* a row of adagrad_impl(): adagrad_use_isa can select it */
+    bool supported;          /* this CPU and OS can run it */
+    const char *skip_reason; /* why not, when !supported */
+    size_t slot;             /* index into the statistics */
+} test_row;
+
+/* The run's parameters, set once by main(). */
+extern uint64_t suite_seed;           /* ADAGRAD_TEST_SEED, or a fixed default */
+extern size_t suite_large_n;          /* the one large odd length (ADAGRAD_TEST_LARGE_N) */
+extern unsigned suite_traj_steps;     /* steps per trajectory (ADAGRAD_TEST_TRAJ_STEPS) */
+extern adagrad_isa suite_initial_isa; /* the ISA dispatch chose at start-up */
+
+/* The row a per-row body runs on; skips the test (visibly, with the reason)
+ * when the CPU cannot run it. */
+const test_row *suite_row(void **state);
+
+/* The worst errors against the double oracle, printed at the end of every
+ * run even when passing (with where they happened), so drift shows before
+ * it fails: θ per row and mode (FAST: only elements the estimates may have
+ * computed), s per row with weight decay off and on. For θ also the error
+ * against the unrounded double value: the checked metric (against the
+ * rounded oracle) moves in steps of ulp(θ_new), this one shows the margin. */
+enum { MODE_EXACT, MODE_FAST, MODE_COUNT };
+void stats_note_theta(const test_row *row, int mode, double ulp, double ulp_unrounded, const char *where);
+void stats_note_s(const test_row *row, bool weight_decay, double ulp, const char *where);
+
+/* Per-row bodies (body_numerics.c, body_errors.c). */
+void body_tails(void **state);
+void body_misaligned(void **state);
+void body_flags(void **state);
+void body_magnitudes(void **state);
+void body_specials(void **state);
+void body_lone_specials(void **state);
+void body_large(void **state);
+void body_trajectory(void **state);
+void body_errors(void **state);
+#ifdef ADAGRAD_TEST_HAVE_TORCH
+void body_torch(void **state);
+#endif
+
+/* Bodies run once (body_api.c). */
+void test_strerror(void **state);
+void test_decayed_lr(void **state);
+void test_isa_names(void **state);
+void test_kernel_table(void **state);
+void test_cpu_flags(void **state);
+void test_isa_available(void **state);
+void test_default_isa(void **state);
+void test_use_isa(void **state);
+
+#endif /* ADAGRAD_TESTS_SUITE_H */
