@@ -37,6 +37,8 @@ static void usage(FILE *f)
           "  --reps N            timed repetitions per kernel, interleaved (default 9)\n"
           "  --batch-ms MS       minimum duration of one timed batch of calls (default 10)\n"
           "  --seed N            seed of the random inputs (default 1)\n"
+          "  --clock cpu|wall    time with this thread's CPU clock (default: robust when other\n"
+          "                      processes share the cores) or with the wall clock\n"
           "  --json, --csv       machine-readable output instead of the table\n"
           "  -o, --output FILE   write the table, JSON or CSV to FILE instead of stdout\n"
           "  --plot FILE.png     also draw throughput against size, with the roofline (gnuplot)\n"
@@ -130,6 +132,7 @@ typedef struct options {
     unsigned reps;
     double batch_ms;
     unsigned long long seed;
+    int wall_clock;
     int json, csv, quiet, torch;
     unsigned torch_threads;
     const char *torch_script, *output, *plot, *compare_a, *compare_b;
@@ -201,6 +204,12 @@ static int parse_args(int argc, char **argv, options *o)
             TAKES_VALUE();
             if (parse_uint(value, 0, UINT64_MAX, &o->seed) != 0)
                 return bad_usage("--seed: '%s' is not a non-negative whole number", value);
+            o->measuring_option = 1;
+        } else if (strcmp(arg, "--clock") == 0) {
+            TAKES_VALUE();
+            if (strcmp(value, "cpu") != 0 && strcmp(value, "wall") != 0)
+                return bad_usage("--clock: '%s' is neither cpu nor wall", value);
+            o->wall_clock = strcmp(value, "wall") == 0;
             o->measuring_option = 1;
         } else if (strcmp(arg, "--json") == 0) {
             NO_VALUE();
@@ -424,9 +433,10 @@ int main(int argc, char **argv)
     run.reps = o.reps;
     run.batch_ms = o.batch_ms;
     run.seed = o.seed;
+    report_copy(run.clock, sizeof run.clock, o.wall_clock ? "wall" : "thread-cpu");
 
     progress_state prog = {report_now(), isatty(STDERR_FILENO), 0};
-    const report_config cfg = {o.sizes, o.size_count, o.reps, o.batch_ms, o.seed,
+    const report_config cfg = {o.sizes, o.size_count, o.reps, o.batch_ms, o.seed, !o.wall_clock,
                                o.quiet ? NULL : show_progress, &prog};
     int status = report_measure(&run, &rows, &cfg) == 0 ? 0 : 1;
     if (status == 0 && o.torch) {

@@ -65,6 +65,8 @@ def main():
             out = run(report, QUICK).stdout
             for needle in ("CPU:", "dispatch:", "implementations:", "n = 4096", "scalar", "roofline"):
                 check(needle in out, "table mentions %r" % needle)
+            check("thread-cpu clock" in out, "the default clock is named")
+            check("wall clock" in run(report, QUICK + ["--clock", "wall"]).stdout, "--clock wall")
             check("usage" in run(report, ["--help"]).stdout.lower(), "--help prints a usage")
         elif what == "json":
             path = os.path.join(tmp, "run.json")
@@ -92,7 +94,7 @@ def main():
         elif what == "bad_args":
             for args in (["--reps", "0"], ["--sizes", "12,x"], ["--sizes", "0"], ["--bogus"],
                          ["--json", "--csv"], ["--compare", "only-one.json"], ["--impl", "nosuchisa"],
-                         ["--batch-ms", "-1"], ["--reps"], ["stray"]):
+                         ["--batch-ms", "-1"], ["--reps"], ["stray"], ["--clock", "tsc"]):
                 err = run(report, args, expect=2).stderr
                 check(err.startswith("adagrad-report: "), "a message for %r: %r" % (args, err))
         elif what == "plot":

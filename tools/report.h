@@ -71,6 +71,7 @@ typedef struct report_run {
     unsigned reps;
     double batch_ms;
     uint64_t seed;
+    char clock[16];         /* "thread-cpu" or "wall" */
     char torch_status[16];  /* "off", "ok", "skipped" */
     char torch_note[320];
     report_result *results;
@@ -107,6 +108,7 @@ typedef struct report_config {
     unsigned reps;
     double batch_ms;
     uint64_t seed;
+    bool cpu_clock; /* time batches with the thread's CPU clock, not the wall clock */
     report_progress_fn progress;
     void *progress_ctx;
 } report_config;
@@ -164,6 +166,7 @@ void report_run_torch(report_run *run, const char *script, const report_config *
 /* ---- Small helpers shared by the files ---- */
 void report_copy(char *dst, size_t size, const char *src); /* truncating, always terminated */
 double report_now(void);                                    /* monotonic seconds */
+double report_thread_cpu(void);                             /* this thread's CPU seconds */
 /* src as one POSIX shell word ('…', quotes escaped); -1 when it does not fit. */
 int report_shell_quote(char *dst, size_t size, const char *src);
 

@@ -45,6 +45,7 @@ static int from_json(const rjson *root, report_run *run, char *err, size_t err_s
     const double reps = whole(rjson_get(method, "reps"));
     run->reps = reps <= 1e6 ? (unsigned)reps : 0;
     run->batch_ms = rjson_number(rjson_get(method, "batch_ms"));
+    copy_string(run->clock, sizeof run->clock, rjson_get(method, "clock"));
     const rjson *results = rjson_get(root, "results");
     if (!results || results->type != RJSON_ARRAY) {
         snprintf(err, err_size, "no \"results\" array");
@@ -114,8 +115,10 @@ int report_compare(FILE *f, const char *path_a, const char *path_b)
         report_run_free(&b);
         return 1;
     }
-    fprintf(f, "A: %s\n   %s, %s, dispatch %s, %u reps\n", path_a, a.cpu_model, a.date, a.dispatch, a.reps);
-    fprintf(f, "B: %s\n   %s, %s, dispatch %s, %u reps\n\n", path_b, b.cpu_model, b.date, b.dispatch, b.reps);
+    fprintf(f, "A: %s\n   %s, %s, dispatch %s, %u reps, %s clock\n", path_a, a.cpu_model, a.date, a.dispatch,
+            a.reps, a.clock);
+    fprintf(f, "B: %s\n   %s, %s, dispatch %s, %u reps, %s clock\n\n", path_b, b.cpu_model, b.date, b.dispatch,
+            b.reps, b.clock);
     fprintf(f, "%-10s %-8s %-9s %10s %10s %7s %8s %8s\n", "n", "impl", "mode", "A G el/s", "B G el/s", "B/A",
             "A %roof", "B %roof");
     double log_sum = 0.0;

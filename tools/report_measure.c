@@ -19,6 +19,13 @@
  *      shared machine hits all kernels alike instead of one of them.
  *   5. Per kernel, the median of the per-call times is the figure; min,
  *      max and the quartiles are the spread.
+ * Clock: by default the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), which
+ * stops while another process has the core: on a shared machine with more
+ * runnable processes than cores, wall-clock batches of 10 ms are nearly all
+ * interrupted, so their median measures the scheduler, not the kernel. What
+ * the CPU clock cannot remove (caches and memory bandwidth shared with the
+ * other processes) is left to the interleaving and the median. --clock wall
+ * measures elapsed time instead (on an idle machine the two agree).
  * The roofline loops (kernels.h: the same traffic as a step, only an xor)
  * run on their own scratch buffers, since they scramble bits.
  */
@@ -36,6 +43,13 @@ double report_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double report_thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -143,9 +157,10 @@ typedef struct timed {
     double ulp;       /* worst θ error of one step; NaN for the roofline */
 } timed;
 
-static double time_batch(const timed *t, const buffers *b, size_t iters)
+static double time_batch(const timed *t, const buffers *b, size_t iters, bool cpu_clock)
 {
-    const double t0 = report_now();
+    double (*const clock)(void) = cpu_clock ? report_thread_cpu : report_now;
+    const double t0 = clock();
     if (strcmp(t->mode, "roofline") == 0) {
         for (size_t i = 0; i < iters; i++)
             t->row->traffic(b->scratch_p, b->scratch_s, b->grad, b->n);
@@ -154,15 +169,15 @@ static double time_batch(const timed *t, const buffers *b, size_t iters)
         for (size_t i = 0; i < iters; i++)
             adagrad_step_f32_with(t->row, b->param, b->sum, b->grad, b->n, opt); /* valid: cannot fail */
     }
-    return report_now() - t0;
+    return clock() - t0;
 }
 
 /* Grows the batch until it lasts target seconds (this is the warm-up too). */
-static void calibrate(timed *t, const buffers *b, double target)
+static void calibrate(timed *t, const buffers *b, double target, bool cpu_clock)
 {
     size_t iters = 1;
     for (;;) {
-        const double dt = time_batch(t, b, iters);
+        const double dt = time_batch(t, b, iters, cpu_clock);
         if (dt >= target || iters > ((size_t)1 << 40))
             break;
         double grow = dt > 0 ? 1.2 * target / dt : 100.0;
@@ -261,7 +276,7 @@ static int measure_size(report_run *run, const report_rows *rows, const report_c
     snprintf(what, sizeof what, "[%zu/%zu] n=%zu: warm-up", index + 1, cfg->size_count, n);
     progress(cfg, what, true);
     for (size_t i = 0; i < k_count; i++)
-        calibrate(&ks[i], &b, target);
+        calibrate(&ks[i], &b, target, cfg->cpu_clock);
 
     for (unsigned r = 0; r < cfg->reps; r++) {
         snprintf(what, sizeof what, "[%zu/%zu] n=%zu: repetition %u/%u", index + 1, cfg->size_count, n, r + 1,
@@ -269,7 +284,7 @@ static int measure_size(report_run *run, const report_rows *rows, const report_c
         progress(cfg, what, true);
         for (size_t j = 0; j < k_count; j++) {
             timed *t = &ks[(j + r) % k_count]; /* rotated order: noise spreads over all kernels */
-            t->samples[r] = time_batch(t, &b, t->iters) / (double)t->iters;
+            t->samples[r] = time_batch(t, &b, t->iters, cfg->cpu_clock) / (double)t->iters;
         }
     }
 

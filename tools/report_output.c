@@ -147,10 +147,10 @@ static void print_header(FILE *f, const report_run *run)
         fprintf(f, "%s %s (%s)", i ? "," : "", run->impls[i].name,
                 run->impls[i].available ? "available" : run->impls[i].reason);
     fprintf(f, "\ndispatch:        %s (%s)\n", run->dispatch, run->dispatch_note);
-    fprintf(f, "method:          median of %u interleaved repetitions, batches >= %g ms after warm-up;\n"
+    fprintf(f, "method:          median of %u interleaved repetitions, batches >= %g ms (%s clock) after warm-up;\n"
                "                 GB/s at %g bytes/element; %%roof against the fastest traffic loop at that size;\n"
                "                 ulp: worst theta error of one step vs the double-precision formula\n",
-            run->reps, run->batch_ms, REPORT_BYTES_PER_ELEMENT);
+            run->reps, run->batch_ms, run->clock, REPORT_BYTES_PER_ELEMENT);
     if (strcmp(run->torch_status, "off") != 0)
         fprintf(f, "torch:           %s\n", run->torch_note);
 }
@@ -260,10 +260,10 @@ void report_print_json(FILE *f, const report_run *run)
     report_json_string(f, run->dispatch);
     fprintf(f, ",\n  \"dispatch_note\": ");
     report_json_string(f, run->dispatch_note);
-    fprintf(f, ",\n  \"method\": {\"statistic\": \"median\", \"reps\": %u, \"batch_ms\": %g, \"seed\": %llu, "
+    fprintf(f, ",\n  \"method\": {\"statistic\": \"median\", \"clock\": \"%s\", \"reps\": %u, \"batch_ms\": %g, \"seed\": %llu, "
                "\"bytes_per_element\": %g, \"lr\": %g, \"eps\": %g, "
                "\"roofline\": \"fastest traffic loop at the same size\"},\n",
-            run->reps, run->batch_ms, (unsigned long long)run->seed, REPORT_BYTES_PER_ELEMENT, (double)REPORT_LR,
+            run->clock, run->reps, run->batch_ms, (unsigned long long)run->seed, REPORT_BYTES_PER_ELEMENT, (double)REPORT_LR,
             (double)REPORT_EPS);
     fprintf(f, "  \"torch\": {\"status\": ");
     report_json_string(f, run->torch_status);

@@ -99,9 +99,9 @@ void report_run_torch(report_run *run, const char *script_arg, const report_conf
         const size_t used = strlen(sizes);
         snprintf(sizes + used, sizeof sizes - used, "%s%zu", i ? "," : "", cfg->sizes[i]);
     }
-    snprintf(command, sizeof command, "%s %s --json --sizes %s --reps %u --batch-ms %g --threads %u --seed %llu%s",
+    snprintf(command, sizeof command, "%s %s --json --sizes %s --reps %u --batch-ms %g --threads %u --seed %llu --clock %s%s",
              REPORT_PYTHON, quoted, sizes, cfg->reps, cfg->batch_ms, threads, (unsigned long long)cfg->seed,
-             quiet ? " --quiet" : "");
+             cfg->cpu_clock ? "cpu" : "wall", quiet ? " --quiet" : "");
 
     int status = -1;
     char *out = run_capture(command, &status);
@@ -143,8 +143,8 @@ void report_run_torch(report_run *run, const char *script_arg, const report_conf
     }
     report_copy(run->torch_status, sizeof run->torch_status, "ok");
     snprintf(run->torch_note, sizeof run->torch_note,
-             "torch %s, %u thread(s): torch.optim.Adagrad.step() on one float32 tensor, "
+             "torch %s, %u thread(s), %s clock: torch.optim.Adagrad.step() on one float32 tensor, "
              "foreach=False (single) and foreach=True (foreach)",
-             rjson_string(rjson_get(&root, "torch_version")), threads);
+             rjson_string(rjson_get(&root, "torch_version")), threads, rjson_string(rjson_get(&root, "clock")));
     rjson_free(&root);
 }

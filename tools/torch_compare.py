@@ -7,7 +7,8 @@
 Usage (Debian's torch is under /usr/bin/python3, not the first python3 on PATH):
 
     /usr/bin/python3 tools/torch_compare.py [--sizes 4096,65536,1048576,16777216]
-        [--reps 9] [--batch-ms 10] [--threads 1] [--seed 1] [--json] [--quiet]
+        [--reps 9] [--batch-ms 10] [--threads 1] [--seed 1] [--clock cpu|wall]
+        [--json] [--quiet]
 
 What is timed: two optimizers, each over its own parameter of n float32
 elements, lr=1e-3, eps=1e-10, no weight decay (the variant adagrad-report
@@ -28,7 +29,10 @@ growing length until one lasts --batch-ms (which is also the warm-up); then
 repetition so noise hits both alike. Reported: the median time per step, with
 min, max and quartiles. torch.set_num_threads(--threads) is set first; the
 default 1 is the single-thread figure to hold against the single-threaded
-library.
+library. --clock cpu (the default) times with this thread's CPU clock
+(time.thread_time, like adagrad-report), which ignores the time other
+processes hold the core; it is only meaningful with --threads 1. --clock
+wall uses time.perf_counter.
 
 Output: a table, or with --json one object
   {"torch_version", "threads", "results": [{"n", "mode", "sec_median",
@@ -81,17 +85,17 @@ def make_optimizer(torch, n, foreach, seed):
     return opt
 
 
-def time_batch(opt, iters):
-    t0 = time.perf_counter()
+def time_batch(opt, iters, clock):
+    t0 = clock()
     for _ in range(iters):
         opt.step()
-    return time.perf_counter() - t0
+    return clock() - t0
 
 
-def calibrate(opt, target):
+def calibrate(opt, target, clock):
     iters = 1
     while True:
-        dt = time_batch(opt, iters)
+        dt = time_batch(opt, iters, clock)
         if dt >= target:
             return iters
         grow = 1.2 * target / dt if dt > 0 else 100.0
@@ -101,12 +105,13 @@ def calibrate(opt, target):
 def measure(torch, n, args):
     opts = [make_optimizer(torch, n, foreach, args.seed) for _, foreach in MODES]
     target = args.batch_ms * 1e-3
-    iters = [calibrate(opt, target) for opt in opts]
+    clock = time.thread_time if args.clock == "cpu" else time.perf_counter
+    iters = [calibrate(opt, target, clock) for opt in opts]
     samples = [[] for _ in opts]
     for r in range(args.reps):
         for j in range(len(opts)):
             k = (j + r) % len(opts)
-            samples[k].append(time_batch(opts[k], iters[k]) / iters[k])
+            samples[k].append(time_batch(opts[k], iters[k], clock) / iters[k])
     results = []
     for (mode, _), values in zip(MODES, samples):
         values.sort()
@@ -127,6 +132,8 @@ def main():
     parser.add_argument("--batch-ms", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="this thread's CPU time (default) or elapsed time")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args()
@@ -146,6 +153,8 @@ def main():
         print(message, file=sys.stderr)
         return 3
 
+    if args.threads > 1 and args.clock == "cpu":
+        args.clock = "wall"  # one thread's CPU clock would miss the others' work
     torch.set_num_threads(args.threads)
     results = []
     for index, n in enumerate(sizes):
@@ -155,10 +164,10 @@ def main():
 
     if args.json:
         print(json.dumps({"torch_version": torch.__version__, "threads": args.threads,
-                          "results": results}, indent=1))
+                          "clock": args.clock, "results": results}, indent=1))
     else:
-        print("torch %s, %d thread(s); median of %d repetitions"
-              % (torch.__version__, args.threads, args.reps))
+        print("torch %s, %d thread(s); median of %d repetitions, %s clock"
+              % (torch.__version__, args.threads, args.reps, args.clock))
         print("%12s %-8s %12s %10s %8s" % ("n", "mode", "us/step", "G elem/s", "GB/s*"))
         for r in results:
             gelem = r["n"] / r["sec_median"] * 1e-9
