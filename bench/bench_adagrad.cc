@@ -11,6 +11,9 @@
 // Counters: bytes_per_second at 20 bytes per element (read θ, s, g; write
 // θ, s: 5 × 4 bytes) and items_per_second in elements.
 //
+// Rates are per CPU time (Google Benchmark's default), which unlike elapsed
+// time stops while another process holds the core: on a shared machine
+// that is what keeps the figures steady (adagrad-report does the same).
 // Rows whose CPU features are missing are listed on stderr and skipped.
 // Extra flag (after Google Benchmark's own): --sizes=4096,65536,...
 
@@ -217,14 +220,11 @@ int main(int argc, char **argv)
             const std::string suffix = "/" + std::to_string(n);
             const std::string base = std::string("step_f32/") + row->name;
             benchmark::RegisterBenchmark((base + "/exact" + suffix).c_str(),
-                                         [row, n](benchmark::State &s) { bench_step(s, row, kExact, n); })
-                ->UseRealTime();
+                                         [row, n](benchmark::State &s) { bench_step(s, row, kExact, n); });
             benchmark::RegisterBenchmark((base + "/fast" + suffix).c_str(),
-                                         [row, n](benchmark::State &s) { bench_step(s, row, kFast, n); })
-                ->UseRealTime();
+                                         [row, n](benchmark::State &s) { bench_step(s, row, kFast, n); });
             benchmark::RegisterBenchmark((std::string("roofline/") + row->name + suffix).c_str(),
-                                         [row, n](benchmark::State &s) { bench_roofline(s, row, n); })
-                ->UseRealTime();
+                                         [row, n](benchmark::State &s) { bench_roofline(s, row, n); });
         }
     }
 
