@@ -20,6 +20,8 @@
  * operation, round-to-nearest-even, in exactly that order. Every
  * implementation gives bitwise identical results, and the same bits as
  * torch.optim.Adagrad's default CPU path (PyTorch 1.13, foreach=False).
+ * "Bitwise identical" compares bits, except that any NaN equals any NaN:
+ * the sign and payload of a NaN result are not part of the contract.
  * The guarantee assumes the default floating-point environment: round to
  * nearest, no flush-to-zero / denormals-are-zero (the library never changes
  * it; a caller that sets FTZ/DAZ gets whatever the hardware then does).
