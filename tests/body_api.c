@@ -14,6 +14,7 @@
 #include <sys/auxv.h>
 #endif
 
+#include "guarded.h"
 #include "suite.h"
 #include "ulp.h"
 
@@ -273,12 +274,19 @@ void test_use_isa(void **state)
             assert_int_equal(status, ADAGRAD_OK);
             assert_int_equal(adagrad_active_isa(), isa);
             assert_ptr_equal(adagrad_active_kernels(), table_row(isa));
-            float p[N], s[N];
-            memcpy(p, p0, sizeof p), memcpy(s, s0, sizeof s);
-            assert_int_equal(adagrad_step_f32(p, s, g, N, &o), ADAGRAD_OK);
-            for (int j = 0; j < N; j++)
-                if (!same_f32(p[j], rp[j]) || !same_f32(s[j], rs[j]))
-                    fail_msg("after adagrad_use_isa(%s): element %d differs from scalar", adagrad_isa_name(isa), j);
+            guarded p = guarded_alloc(N, 1), s = guarded_alloc(N, 3);
+            memcpy(p.data, p0, sizeof p0), memcpy(s.data, s0, sizeof s0);
+            const int st = adagrad_step_f32(p.data, s.data, g, N, &o);
+            long where;
+            const bool fenced = guarded_intact(&p, &where) && guarded_intact(&s, &where);
+            int bad = -1;
+            for (int j = 0; j < N && bad < 0; j++)
+                if (!same_f32(p.data[j], rp[j]) || !same_f32(s.data[j], rs[j]))
+                    bad = j;
+            guarded_free(&p), guarded_free(&s);
+            if (st != ADAGRAD_OK || !fenced || bad >= 0)
+                fail_msg("after adagrad_use_isa(%s): status %d, sentinels %s, element %d differs from scalar",
+                         adagrad_isa_name(isa), st, fenced ? "intact" : "overwritten", bad);
         } else {
             assert_int_equal(status, ADAGRAD_ERR_ISA);
             assert_int_equal(adagrad_active_isa(), was);

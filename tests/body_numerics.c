@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "guarded.h"
 #include "rng.h"
 #include "suite.h"
 #include "ulp.h"
@@ -119,33 +120,39 @@ void body_flags(void **state)
      * FAST); EPS_INSIDE with ε = 0 is the plain step with ε = 0 (identical
      * bits in EXACT; FAST computes the two differently: 1/√t against √t
      * then a reciprocal). */
-    float a_p[N], a_s[N], b_p[N], b_s[N];
+    guarded ap = guarded_alloc(N, 1), as = guarded_alloc(N, 2), bp = guarded_alloc(N, 3), bs = guarded_alloc(N, 0);
     for (unsigned combo = 0; combo < COMBOS; combo++) {
         adagrad_options o = combo_options(combo, 0.1f, 1e-8f, 0.05f);
         o.flags &= ~ADAGRAD_MAXIMIZE;
         adagrad_options om = o;
         om.flags |= ADAGRAD_MAXIMIZE;
-        memcpy(a_p, p, sizeof p), memcpy(a_s, s, sizeof s), memcpy(b_p, p, sizeof p), memcpy(b_s, s, sizeof s);
-        assert_int_equal(adagrad_step_f32_with(row->k, a_p, a_s, g, N, &om), ADAGRAD_OK);
-        assert_int_equal(adagrad_step_f32_with(row->k, b_p, b_s, neg_g, N, &o), ADAGRAD_OK);
-        for (size_t i = 0; i < N; i++)
-            if (!same_f32(a_p[i], b_p[i]) || !same_f32(a_s[i], b_s[i]))
-                fail_msg("flags/%s combo %u: MAXIMIZE(g) != plain(-g) at %zu: %a/%a vs %a/%a", row->name, combo, i,
-                         (double)a_p[i], (double)a_s[i], (double)b_p[i], (double)b_s[i]);
-
-        if (o.flags & ADAGRAD_FAST)
-            continue;
         adagrad_options oi = o, oo = o;
         oi.eps = oo.eps = 0.0f;
         oi.flags |= ADAGRAD_EPS_INSIDE;
         oo.flags &= ~ADAGRAD_EPS_INSIDE;
-        memcpy(a_p, p, sizeof p), memcpy(a_s, s, sizeof s), memcpy(b_p, p, sizeof p), memcpy(b_s, s, sizeof s);
-        assert_int_equal(adagrad_step_f32_with(row->k, a_p, a_s, g, N, &oi), ADAGRAD_OK);
-        assert_int_equal(adagrad_step_f32_with(row->k, b_p, b_s, g, N, &oo), ADAGRAD_OK);
-        for (size_t i = 0; i < N; i++)
-            if (!same_f32(a_p[i], b_p[i]) || !same_f32(a_s[i], b_s[i]))
-                fail_msg("flags/%s combo %u: EPS_INSIDE with eps=0 differs from outside at %zu", row->name, combo, i);
+        for (int identity = 0; identity < 2; identity++) {
+            if (identity == 1 && (o.flags & ADAGRAD_FAST))
+                continue;
+            memcpy(ap.data, p, sizeof p), memcpy(as.data, s, sizeof s);
+            memcpy(bp.data, p, sizeof p), memcpy(bs.data, s, sizeof s);
+            const int sa = adagrad_step_f32_with(row->k, ap.data, as.data, g, N, identity ? &oi : &om);
+            const int sb = adagrad_step_f32_with(row->k, bp.data, bs.data, identity ? g : neg_g, N, identity ? &oo : &o);
+            long where;
+            const bool fenced = guarded_intact(&ap, &where) && guarded_intact(&as, &where) &&
+                                guarded_intact(&bp, &where) && guarded_intact(&bs, &where);
+            size_t bad = N;
+            for (size_t i = 0; i < N && bad == N; i++)
+                if (!same_f32(ap.data[i], bp.data[i]) || !same_f32(as.data[i], bs.data[i]))
+                    bad = i;
+            if (sa != ADAGRAD_OK || sb != ADAGRAD_OK || !fenced || bad != N) {
+                guarded_free(&ap), guarded_free(&as), guarded_free(&bp), guarded_free(&bs);
+                fail_msg("flags/%s combo %u: %s: status %d/%d, sentinels %s, first differing element %zu", row->name,
+                         combo, identity ? "EPS_INSIDE with eps=0 != outside with eps=0" : "MAXIMIZE(g) != plain(-g)",
+                         sa, sb, fenced ? "intact" : "overwritten", bad);
+            }
+        }
     }
+    guarded_free(&ap), guarded_free(&as), guarded_free(&bp), guarded_free(&bs);
 }
 
 /* ---- magnitudes: from the smallest subnormal to 1e38 ---- */
@@ -269,6 +276,43 @@ void body_lone_specials(void **state)
                 e.opt.flags &= ~ADAGRAD_FAST;
                 check_step(row, &e, p, s, g, NULL, NULL);
             }
+}
+
+/* ---- fast_lanes: an element's FAST result depends on that element only,
+ * never on its neighbours (special or not) or on where the call starts
+ * (adagrad.h; what lets a step split across threads) ---- */
+void body_fast_lanes(void **state)
+{
+    const test_row *row = suite_row(state);
+    enum { N = 83 };
+    size_t nv;
+    const float *v = special_values(&nv);
+    rng r = rng_for(suite_seed, "fast_lanes");
+    float p[N], s[N], g[N], full_p[N], full_s[N], part_p[N], part_s[N];
+    fill_typical(&r, p, s, g, N);
+    for (size_t i = 3, k = 0; i < N; i += 5, k++) { /* a special value every 5th element */
+        float *target = k % 3 == 0 ? p : k % 3 == 1 ? s : g;
+        target[i] = v[k % nv];
+    }
+    for (unsigned combo = 4; combo < COMBOS; combo++) {
+        if (!(combo & 4))
+            continue; /* FAST combinations only */
+        step_case c = {.what = "fast_lanes", .n = N, .opt = combo_options(combo, 0.02f, 1e-10f, 0.01f)};
+        check_step(row, &c, p, s, g, full_p, full_s);
+        /* every start offset up to a vector and a bit, and every element alone */
+        for (size_t start = 1; start <= N; start++) {
+            const bool alone = start > WIDEST + 1;
+            const size_t first = alone ? start - 1 : start;
+            c.n = alone ? 1 : N - start;
+            check_step(row, &c, p + first, s + first, g + first, part_p, part_s);
+            for (size_t i = 0; i < c.n; i++)
+                if (!same_f32(part_p[i], full_p[first + i]) || !same_f32(part_s[i], full_s[first + i]))
+                    fail_msg("fast_lanes/%s flags=0x%x: element %zu gives %a/%a in a call over [%zu, %zu) but %a/%a "
+                             "in the call over [0, %d)",
+                             row->name, c.opt.flags, first + i, (double)part_p[i], (double)part_s[i], first,
+                             first + c.n, (double)full_p[first + i], (double)full_s[first + i], N);
+        }
+    }
 }
 
 /* ---- large: one large odd length, misaligned ---- */

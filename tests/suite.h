@@ -68,6 +68,7 @@ void body_flags(void **state);
 void body_magnitudes(void **state);
 void body_specials(void **state);
 void body_lone_specials(void **state);
+void body_fast_lanes(void **state);
 void body_large(void **state);
 void body_trajectory(void **state);
 void body_errors(void **state);
