@@ -192,6 +192,26 @@ void body_magnitudes(void **state)
             const step_case c = {.what = "magnitudes", .n = N, .opt = combo_options(combo, k ? 1.0f : 1e-2f, 0.0f, 0.5f)};
             check_step(row, &c, p, s, g, NULL, NULL);
         }
+
+    /* Huge steps: η up to FLT_MAX, so that Δ = η·g/d lands around the top of
+     * the range (|Δ| ≤ η, = η when s_old = 0): FAST must overflow exactly
+     * where EXACT does. */
+    static const float huge_lrs[] = {1e30f, 1e36f, 0x1p126f, 0x1.fffffep126f, 0x1p127f, FLT_MAX};
+    for (size_t i = 0; i < N; i++) {
+        p[i] = (i % 3 == 0) ? 0.0f : rng_logu(&r, 100.0, 128.0, 1);
+        g[i] = rng_logu(&r, -3.0, 3.0, 1);
+        s[i] = rng_logu(&r, -6.0, 6.0, 0);
+    }
+    for (size_t i = 0; i < 512; i++) { /* s = 0 or tiny: |Δ| within a few ulp of η */
+        p[i] = (i & 1) ? 0.0f : -0x1p100f;
+        g[i] = ldexpf((i & 2) ? 1.0f + (float)(i / 8) * 0x1p-23f : -1.0f - (float)(i / 8) * 0x1p-23f, (int)(i % 5) - 2);
+        s[i] = (i & 4) ? 0.0f : g[i] * g[i] * 0x1p-30f;
+    }
+    for (unsigned combo = 0; combo < COMBOS; combo++)
+        for (size_t k = 0; k < sizeof huge_lrs / sizeof huge_lrs[0]; k++) {
+            const step_case c = {.what = "magnitudes", .n = N, .opt = combo_options(combo, huge_lrs[k], 1e-10f, 1e-3f)};
+            check_step(row, &c, p, s, g, NULL, NULL);
+        }
     free(p), free(s), free(g);
 }
 

@@ -147,6 +147,8 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
                     if (et < 0.0 || (!fast && et > EXACT_THETA_ULP))
                         why = "theta too far from the double oracle";
                 }
+            } else if (isfinite(p) != isfinite(ref_p[i])) {
+                why = "FAST theta is finite where EXACT's is not, or the reverse";
             } else if (o.theta_domain) {
                 estimated = true;
                 et = theta_error(p, &o, param0[i]);

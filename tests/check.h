@@ -56,8 +56,9 @@ typedef struct step_case {
  *   - s bitwise equal to the scalar reference (EXACT and FAST alike);
  *   - EXACT: θ bitwise equal to the scalar reference;
  *   - FAST: θ bitwise equal to EXACT where fast_must_match_exact, else
- *     within the row's fast_ulp of the oracle (or of EXACT where the oracle
- *     has no say);
+ *     finite exactly where EXACT's is (no overflow of its own) and within
+ *     the row's fast_ulp of the oracle (or of EXACT where the oracle has no
+ *     say);
  *   - s and θ within the bounds above of the double oracle.
  * Fails the running test with a description of the first bad element (and
  * the count of bad ones). The row's results are copied to out_param /
