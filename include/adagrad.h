@@ -38,9 +38,11 @@
  * An element whose s (or s + ε with EPS_INSIDE) is zero, denormal, huge
  * (> 2^100), infinite or NaN is computed the EXACT way, so special values
  * behave in FAST exactly as in EXACT, bit for bit (so does a whole call
- * with ε > 2^99 outside the root). Each element's FAST result depends only
- * on that element's inputs, never on its neighbours or on where a call
- * starts: splitting a step (adagrad_split_range) never changes it.
+ * with ε > 2^99 outside the root, and an element whose update |Δ| reaches
+ * 2^127: FAST never overflows where EXACT does not, or the reverse). Each
+ * element's FAST result depends only on that element's inputs, never on its
+ * neighbours or on where a call starts: splitting a step
+ * (adagrad_split_range) never changes it.
  *
  * Special values follow IEEE: a NaN or infinite gradient poisons that
  * element exactly as in the scalar reference; ε = 0 with s = 0 gives

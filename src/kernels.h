@@ -55,5 +55,9 @@ extern const adagrad_kernels adagrad_kernels_neon;
  * d = √s + ε stays inside the range too whenever ε ≤ 2^99: the per-vector
  * check then only needs s, and a larger ε runs the whole call EXACT. */
 #define ADAGRAD_FAST_EPS_MAX 0x1p99f
+/* A FAST lane whose update |(−η·g)·(1/d)| is not below 2^127 takes the EXACT
+ * result too: FAST's few-ulp error would otherwise overflow to ±inf where
+ * EXACT's Δ is finite (η near FLT_MAX), or stay finite where EXACT's is not. */
+#define ADAGRAD_FAST_STEP_MAX 0x1p127f
 
 #endif /* ADAGRAD_SRC_KERNELS_H */

@@ -13,7 +13,8 @@
  *   EPS_INSIDE needs only 1/√(s + ε) ≈ y0 + y0·(e/2), e = 1 − (t·y0)·y0.
  * A lane outside [2^-100, 2^100] (zero, denormal, huge, inf, NaN: where the
  * estimates flush or the refinement breaks) takes the EXACT result instead,
- * so special values match EXACT bit for bit, lane by lane.
+ * so special values match EXACT bit for bit, lane by lane; so does a lane
+ * whose update reaches 2^127 (ADAGRAD_FAST_STEP_MAX: overflow stays EXACT's).
  *
  * Tails: the last n mod 8 elements go through vmaskmovps loads and stores,
  * which neither read nor write past the end of the buffers.
@@ -64,12 +65,15 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s, const consts_avx2
         const __m256 r = _mm256_rcp_ps(d);
         inv_d = _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, one), r);
     }
-    const __m256 fast = _mm256_add_ps(p, _mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), inv_d));
-    if (_mm256_movemask_ps(in_range) == 0xff)
+    const __m256 step = _mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), inv_d);
+    const __m256 fast = _mm256_add_ps(p, step);
+    const __m256 ok = _mm256_and_ps(in_range, _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), step),
+                                                            _mm256_set1_ps(ADAGRAD_FAST_STEP_MAX), _CMP_LT_OQ));
+    if (_mm256_movemask_ps(ok) == 0xff)
         return fast;
     /* Rare: the lanes out of range take the EXACT result, each lane on its own,
      * so an element's FAST result never depends on its neighbours. */
-    return _mm256_blendv_ps(update_exact(p, g, s, c, inside), fast, in_range);
+    return _mm256_blendv_ps(update_exact(p, g, s, c, inside), fast, ok);
 }
 
 ALWAYS_INLINE __m256i tail_mask(size_t rem)

@@ -7,8 +7,9 @@
  *   refinement step each lands within a few ulp; unlike the 12-bit AVX
  *   estimates they also handle denormal inputs, but the per-vector range
  *   check is kept so that special values stay bitwise equal to EXACT.
- * - The range check is two compares into a mask register; out-of-range
- *   lanes take the EXACT result through a masked blend.
+ * - The range check is compares into a mask register (the radicand, and
+ *   |update| < ADAGRAD_FAST_STEP_MAX); out-of-range lanes take the EXACT
+ *   result through a masked blend.
  * - Tails are one masked iteration (zero-masked loads, masked stores): no
  *   scalar loop, no access past the end of a buffer.
  */
@@ -55,10 +56,13 @@ ALWAYS_INLINE __m512 update_fast(__m512 p, __m512 g, __m512 s, const consts_avx5
         const __m512 r = _mm512_rcp14_ps(d);
         inv_d = _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, one), r);
     }
-    const __m512 fast = _mm512_add_ps(p, _mm512_mul_ps(_mm512_mul_ps(c->neg_lr, g), inv_d));
-    if (in_range == 0xffff)
+    const __m512 step = _mm512_mul_ps(_mm512_mul_ps(c->neg_lr, g), inv_d);
+    const __m512 fast = _mm512_add_ps(p, step);
+    const __mmask16 ok = _mm512_mask_cmp_ps_mask(in_range, _mm512_abs_ps(step),
+                                                 _mm512_set1_ps(ADAGRAD_FAST_STEP_MAX), _CMP_LT_OQ);
+    if (ok == 0xffff)
         return fast;
-    return _mm512_mask_blend_ps(in_range, update_exact(p, g, s, c, inside), fast); /* lane by lane */
+    return _mm512_mask_blend_ps(ok, update_exact(p, g, s, c, inside), fast); /* lane by lane */
 }
 
 /* One vector of the step; m selects the lanes (all but the tail: 0xffff). */

@@ -30,7 +30,9 @@
  *   binade, so one ulp of the result is two of max(|θ_old|, |Δ|).
  * A lane outside [2^-100, 2^100] (zero, denormal, huge, inf, NaN: where the
  * estimates flush or the refinement breaks) takes the EXACT result instead
- * (vbslq_f32), so special values match EXACT bit for bit, lane by lane.
+ * (vbslq_f32), so special values match EXACT bit for bit, lane by lane; so
+ * does a lane whose update reaches 2^127 (ADAGRAD_FAST_STEP_MAX: overflow
+ * stays EXACT's).
  *
  * Tails: NEON has no masked loads or stores. The last n mod 4 elements are
  * copied into a 4-lane stack vector, one vector iteration runs on it, and
@@ -138,12 +140,15 @@ ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t 
         const float32x4_t y1 = vmulq_f32(y0, vrecpsq_f32(d, y0));
         inv_d = vfmaq_f32(y1, y1, vfmaq_f32(one, vnegq_f32(d), y1));
     }
-    const float32x4_t fast = vaddq_f32(p, vmulq_f32(vmulq_f32(c->neg_lr, g), inv_d));
-    if (vminvq_u32(in_range) == UINT32_MAX) /* all lanes in range (NaN compares false) */
+    const float32x4_t step = vmulq_f32(vmulq_f32(c->neg_lr, g), inv_d);
+    const float32x4_t fast = vaddq_f32(p, step);
+    /* and |update| < ADAGRAD_FAST_STEP_MAX (vcagtq: |a| > |b|; SIMDe 0.7.4 has no vcaltq) */
+    const uint32x4_t ok = vandq_u32(in_range, vcagtq_f32(vdupq_n_f32(ADAGRAD_FAST_STEP_MAX), step));
+    if (vminvq_u32(ok) == UINT32_MAX) /* all lanes in range (NaN compares false) */
         return fast;
     /* Rare: the lanes out of range take the EXACT result, each lane on its own,
      * so an element's FAST result never depends on its neighbours. */
-    return vbslq_f32(in_range, fast, update_exact(p, g, s, c, inside));
+    return vbslq_f32(ok, fast, update_exact(p, g, s, c, inside));
 }
 
 /* One 4-lane vector of the step. */
