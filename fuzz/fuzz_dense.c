@@ -1,0 +1,871 @@
+/* libadagrad — differential fuzz harness for the dense step (issue 6).
+ * SPDX-License-Identifier: MIT
+ *
+ * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of the dense
+ * step and checks, for that call:
+ *   - every implementation row the CPU supports (the kernel table, plus the
+ *     test-only row adagrad_kernels_neon_simde when the build has it and the
+ *     CPU has AVX2+FMA) through adagrad_step_f32_with, against an oracle
+ *     written here independently of the library: in EXACT the contract's five
+ *     binary32 operations (each result through a volatile, so no compiler can
+ *     contract or reassociate them whatever its flags) bit for bit, any NaN
+ *     equal to any NaN; in FAST the accumulator bit for bit, θ bit for bit
+ *     where adagrad.h says FAST computes EXACT, elsewhere θ equal to EXACT or
+ *     within the row's fast_ulp of the double-precision formula rounded once,
+ *     in ulp of max(|θ_old|, |Δ|) (DESIGN.md; see oracle_full/oracle_45 for
+ *     the two evaluations accepted and for where binary32 must leave the
+ *     formula, and FAST is then measured against EXACT);
+ *   - the error rules: the status is one of the statuses that apply (OK when
+ *     none does) and an invalid call leaves every byte of every buffer, and
+ *     of the memory around them, untouched; a valid call writes only param
+ *     and sum (sentinel bytes around each buffer, and guard pages: buffers can
+ *     touch an inaccessible page at either end, so a read or write past an
+ *     end faults);
+ *   - splitting: the row run as two calls [0, k) + [k, n) gives the bits of
+ *     one call (an element's result depends only on that element);
+ *   - the public adagrad_step_f32 equals the active row; after
+ *     adagrad_use_isa(x) it equals row x (and unavailable ISAs are refused);
+ *   - adagrad_step_f32_mt gives the bits and the status of one call, on the
+ *     decoded call and, for one pointer mode, on a tensor big enough to be
+ *     split across threads;
+ *   - adagrad_split_range: the ranges tile [0, n) in order, on block
+ *     boundaries, balanced; invalid arguments are refused, nothing written.
+ * Any violation prints what went wrong and calls abort(), so libFuzzer (or
+ * the replay driver, fuzz/replay.c) reports the input.
+ *
+ * Input format (every read past the end gives 0 bytes; see gen_corpus.py):
+ *   u16 n (mod 301) | u8 place[3] (param, sum, grad: bit 7 = buffer ends at
+ *   the upper guard page, else starts (bits 0-3) floats after the lower one)
+ *   | u8 flags | hyper lr | hyper eps | hyper wd | u8 ptr_mode | u8 threads
+ *   | u16 split | u8 isa_switch | split_range args | u8 value_mode | values
+ * where hyper = u8 selector (< 0x80: a table of typical values; < 0xf0: raw
+ * u32 bits with the sign cleared; else raw u32 bits) and the values of the
+ * three arrays follow value_mode (2 bits per array: raw u32 each, one table
+ * byte each, seeded random over an exponent window, random + sprinkled
+ * special values).
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c11 */
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "adagrad.h"
+#include "dispatch.h"
+
+#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
+extern const adagrad_kernels adagrad_kernels_neon_simde;
+#endif
+
+#define MAX_N 300
+#define NSTATUS 7
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ---- failure ------------------------------------------------------------ */
+
+static const char *g_what = "";      /* the check being run, for the report */
+static const char *g_row = "";
+static const adagrad_options *g_opt; /* the decoded call's options */
+static size_t g_n;
+
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...);
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "\nfuzz_dense: VIOLATION [%s, row %s]: ", g_what, g_row);
+    vfprintf(stderr, fmt, ap);
+    if (g_opt)
+        fprintf(stderr, "\n  call: n=%zu lr=%a eps=%a weight_decay=%a flags=0x%x", g_n, (double)g_opt->lr,
+                (double)g_opt->eps, (double)g_opt->weight_decay, g_opt->flags);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
+
+/* ---- input reader ------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *p;
+    size_t left;
+} reader;
+
+static uint8_t rd_u8(reader *r)
+{
+    if (!r->left)
+        return 0;
+    r->left--;
+    return *r->p++;
+}
+static uint16_t rd_u16(reader *r) { return (uint16_t)(rd_u8(r) | (unsigned)rd_u8(r) << 8); }
+static uint32_t rd_u32(reader *r) { return rd_u16(r) | (uint32_t)rd_u16(r) << 16; }
+static uint64_t rd_u64(reader *r) { return rd_u32(r) | (uint64_t)rd_u32(r) << 32; }
+
+static float bits_f(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static uint32_t f_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+/* splitmix64: the values a seed expands into. */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Interesting binary32 values: signed zeros, denormals, the normal range's
+ * ends, infinities, NaNs (quiet, signalling, negative, payloads), and the
+ * edges of FAST's [2^-100, 2^100] window and of g·g's over/underflow. */
+static const uint32_t special_bits[64] = {
+    0x00000000, 0x80000000, 0x00000001, 0x80000001, 0x007fffff, 0x807fffff, 0x00800000, 0x80800000,
+    0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0x7fffffff,
+    0x3f800000, 0xbf800000, 0x3f000000, 0x40000000, 0x0d800000, 0x0d7fffff, 0x0d800001, 0x71800000,
+    0x717fffff, 0x71800001, 0x58800000, 0xd8800000, 0x26800000, 0xa6800000, 0x71000000, 0x5f800000,
+    0x1f800000, 0x2edbe6ff, 0x3c23d70a, 0x3dcccccd, 0x501502f9, 0x7e967699, 0x006ce3ee, 0x7f000000,
+    0x00400000, 0x1a000000, 0x1a000001, 0x19ffffff, 0x7f7ffffe, 0x5f7fffff, 0x5f800001, 0x3f800001,
+    0x3f7fffff, 0xc0400000, 0x42c80000, 0xc2c80000, 0x3a83126f, 0xba83126f, 0x322bcc77, 0x2b8cbccc,
+    0x0c800000, 0x72000000, 0x58ffffff, 0x267fffff, 0x40490fdb, 0xc0490fdb, 0x7fa00000, 0xff800001,
+};
+
+/* Hyper-parameters: mostly typical (and a few invalid) values, else raw bits. */
+static const uint32_t hyper_bits[32] = {
+    0x00000000, 0x3c23d70a /* 0.01 */, 0x3dcccccd /* 0.1 */, 0x3f800000 /* 1 */,
+    0x3a83126f /* 1e-3 */, 0x2edbe6ff /* 1e-10 */, 0x322bcc77 /* 1e-8 */, 0x3f000000 /* 0.5 */,
+    0x40000000, 0x41200000 /* 10 */, 0x42c80000 /* 100 */, 0x501502f9 /* 1e10 */,
+    0x71000000 /* 2^99 */, 0x71000001, 0x71800000 /* 2^100 */, 0x7f7fffff /* FLT_MAX */,
+    0x00000001, 0x00800000, 0x80000000 /* -0 */, 0x0d800000 /* 2^-100 */,
+    0x3727c5ac /* 1e-5 */, 0x38d1b717 /* 1e-4 */, 0x3e800000, 0x5f800000 /* 2^64 */,
+    0xbf800000 /* -1: invalid */, 0x7fc00000 /* NaN */, 0x7f800000 /* inf */, 0xff800000,
+    0x80000001, 0xffc00000, 0x7f800001, 0x70ffffff /* 2^99 - ulp */,
+};
+
+static float rd_hyper(reader *r)
+{
+    const uint8_t sel = rd_u8(r);
+    if (sel < 0x80)
+        return bits_f(hyper_bits[sel % 32]);
+    if (sel < 0xf0)
+        return bits_f(rd_u32(r) & 0x7fffffffu);
+    return bits_f(rd_u32(r));
+}
+
+/* A random float: random sign (unless nonneg), exponent field in a window,
+ * random mantissa. */
+static float rand_float(uint64_t *s, unsigned center, unsigned width, int nonneg)
+{
+    const uint64_t x = mix(s);
+    int e = (int)center - (int)width + (int)((x >> 32) % (2 * width + 1));
+    if (e < 0)
+        e = 0;
+    if (e > 254)
+        e = 254;
+    const uint32_t sign = nonneg ? 0 : (uint32_t)(x >> 63) << 31;
+    return bits_f(sign | (uint32_t)e << 23 | (uint32_t)(x & 0x7fffff));
+}
+
+static void rd_values(reader *r, unsigned mode, float *v, size_t n, int nonneg_hint)
+{
+    switch (mode & 3) {
+    case 0: /* raw bit patterns */
+        for (size_t i = 0; i < n; i++)
+            v[i] = bits_f(rd_u32(r));
+        break;
+    case 1: /* one table byte each */
+        for (size_t i = 0; i < n; i++)
+            v[i] = bits_f(special_bits[rd_u8(r) % 64]);
+        break;
+    default: { /* random over an exponent window, then (mode 3) special values sprinkled */
+        uint64_t seed = rd_u32(r);
+        const unsigned center = rd_u8(r), width = rd_u8(r) % 64;
+        const int nonneg = nonneg_hint && (seed & 1);
+        for (size_t i = 0; i < n; i++)
+            v[i] = rand_float(&seed, center, width, nonneg);
+        if ((mode & 3) == 3 && n) {
+            const unsigned k = rd_u8(r) % 16;
+            for (unsigned j = 0; j < k; j++) {
+                const size_t at = rd_u16(r) % n;
+                v[at] = bits_f(special_bits[rd_u8(r) % 64]);
+            }
+        }
+    }
+    }
+}
+
+/* ---- guarded memory ------------------------------------------------------ */
+
+/* Three arenas (param, sum, grad), each one page of data between two
+ * inaccessible pages: a buffer placed against either end faults on any
+ * access past that end. Bytes of the data page outside the buffer hold a
+ * sentinel pattern. */
+#define PAGE 4096
+static uint8_t *arena[3]; /* the data page of each */
+
+static void arenas_init(void)
+{
+    if (arena[0])
+        return;
+    for (int a = 0; a < 3; a++) {
+        uint8_t *m = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED || mprotect(m, PAGE, PROT_NONE) || mprotect(m + 2 * PAGE, PAGE, PROT_NONE)) {
+            perror("fuzz_dense: mmap");
+            abort();
+        }
+        arena[a] = m + PAGE;
+    }
+}
+
+static float *place(int a, uint8_t how, size_t n)
+{
+    if (how & 0x80)
+        return (float *)(arena[a] + PAGE - n * sizeof(float));
+    return (float *)arena[a] + (how & 15);
+}
+
+static uint8_t sentinel_byte(int a) { return (uint8_t)(0xa5 ^ (a * 0x3c)); }
+
+/* Sentinel-fill arena a, then copy v[0..n) to buf (inside it). */
+static void arena_load(int a, float *buf, const float *v, size_t n)
+{
+    memset(arena[a], sentinel_byte(a), PAGE);
+    if (n)
+        memcpy(buf, v, n * sizeof(float));
+}
+
+/* Every byte of arena a outside [buf, buf + n) still the sentinel. */
+static void arena_check_outside(int a, const float *buf, size_t n)
+{
+    static uint8_t clean[3][PAGE];
+    if (!clean[a][0])
+        memset(clean[a], sentinel_byte(a), PAGE);
+    const size_t lo = (size_t)((const uint8_t *)buf - arena[a]), hi = lo + n * sizeof(float);
+    if (memcmp(arena[a], clean[a], lo) == 0 && memcmp(arena[a] + hi, clean[a], PAGE - hi) == 0)
+        return;
+    for (size_t q = 0; q < PAGE; q++)
+        if ((q < lo || q >= hi) && arena[a][q] != sentinel_byte(a))
+            fail("arena %d byte %zu (buffer at %zu, %zu floats) changed to 0x%02x", a, q, lo, n, arena[a][q]);
+}
+
+/* ---- the oracle ---------------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    float param[MAX_N], sum[MAX_N], grad[MAX_N];
+    adagrad_options opt;
+    uint8_t place[3];
+} call;
+
+/* One element, EXACT, the contract's operations one at a time. */
+static void ref_elem(const adagrad_options *o, float p, float s0, float gr, float *p_out, float *s_out,
+                     float *g_out)
+{
+    volatile float g = (o->flags & ADAGRAD_MAXIMIZE) ? -gr : gr; /* 1 */
+    if (o->weight_decay != 0.0f)
+        g = fmaf(o->weight_decay, p, g); /* 2 */
+    volatile float s = fmaf(g, g, s0);   /* 3 */
+    volatile float d;
+    if (o->flags & ADAGRAD_EPS_INSIDE) { /* 4 */
+        volatile float t = s + o->eps;
+        d = sqrtf(t);
+    } else {
+        volatile float root = sqrtf(s);
+        d = root + o->eps;
+    }
+    volatile float neg_lr = -o->lr;
+    volatile float x = neg_lr * g; /* 5 */
+    volatile float q = x / d;
+    *p_out = p + q;
+    *s_out = s;
+    *g_out = g;
+}
+
+static int same_value(float a, float b) /* bitwise, any NaN equal to any NaN */
+{
+    return (isnan(a) && isnan(b)) || f_bits(a) == f_bits(b);
+}
+
+/* Signed value with ±inf as ±2^128 (one ulp past FLT_MAX). */
+static double extended(float x)
+{
+    if (isinf(x))
+        return x > 0 ? 0x1p128 : -0x1p128;
+    return x;
+}
+
+/* ulp of a binary32 magnitude m (capped at FLT_MAX; denormal spacing below). */
+static double ulp_of(double m)
+{
+    if (!(m < FLT_MAX))
+        m = FLT_MAX;
+    if (m < FLT_MIN)
+        return 0x1p-149;
+    int e;
+    frexp(m, &e); /* m = f·2^e, f in [0.5, 1) */
+    return ldexp(1.0, e - 24);
+}
+
+/* The contract's formula in double, rounded once (DESIGN.md, "How error is
+ * measured"), two ways:
+ *   full:  steps 1-5 in double from the binary32 inputs (the cmocka suite's
+ *          oracle, tests/oracle.h);
+ *   steps 4-5: from the binary32 g and s of steps 1-3, which FAST computes
+ *          exactly as EXACT does (checked bit for bit), so only what FAST
+ *          replaces is measured.
+ * FAST passes when it is within its bound of either: where steps 1-3 are
+ * ill-conditioned (g·g + s cancelling, with weight decay or a negative s),
+ * EXACT itself is several ulp from the full formula (the suite allows it
+ * 8.5), and no FAST can do better than EXACT's g and s allow.
+ * Where binary32's intermediates must leave the formula (g, s or η·g
+ * subnormal or overflowing, |Δ| > FLT_MAX), `domain` is false and FAST is
+ * measured against EXACT instead, as in the cmocka suite. */
+typedef struct {
+    double delta;
+    float theta;
+    int domain;
+} oracle;
+
+static int normal_or_special(double x)
+{
+    const double a = fabs(x);
+    return !isfinite(x) || a == 0.0 || (a >= 0x1p-126 && a <= FLT_MAX);
+}
+
+/* Steps 4-5 from g and s. */
+static oracle oracle_45(const adagrad_options *o, float p, double g, double s)
+{
+    const double d = (o->flags & ADAGRAD_EPS_INSIDE) ? sqrt(s + o->eps) : sqrt(s) + o->eps;
+    const double x = -(double)o->lr * g;
+    oracle r = {.delta = x / d};
+    r.theta = (float)(p + r.delta);
+    r.domain = !(isfinite(g) && fabs(g) > FLT_MAX) && normal_or_special(s) && normal_or_special(x) &&
+               (o->weight_decay == 0.0f || normal_or_special(g)) && !(isfinite(r.delta) && fabs(r.delta) > FLT_MAX);
+    return r;
+}
+
+static oracle oracle_full(const adagrad_options *o, float p, float s0, float gr)
+{
+    double g = (o->flags & ADAGRAD_MAXIMIZE) ? -(double)gr : (double)gr;
+    if (o->weight_decay != 0.0f)
+        g = (double)o->weight_decay * p + g;
+    return oracle_45(o, p, g, g * g + s0);
+}
+
+/* |got − ref| in ulp of `scale`; infinity for a NaN against a number. */
+static double ulp_distance(float got, float ref, double scale)
+{
+    if (isnan(got) || isnan(ref))
+        return (isnan(got) && isnan(ref)) ? 0.0 : INFINITY;
+    return fabs(extended(got) - extended(ref)) / ulp_of(scale);
+}
+
+/* FAST must give EXACT's bits for this element (adagrad.h): its radicand
+ * (s, or s + ε with EPS_INSIDE, in binary32) zero, subnormal, negative,
+ * above 2^100, infinite or NaN; or ε > 2^99 outside the root. */
+static int fast_must_be_exact(const adagrad_options *o, float s)
+{
+    const int inside = (o->flags & ADAGRAD_EPS_INSIDE) != 0;
+    if (!inside && o->eps > 0x1p99f)
+        return 1;
+    volatile float t = inside ? s + o->eps : s;
+    return !(t >= FLT_MIN && t <= 0x1p100f);
+}
+
+/* ---- expected status ---------------------------------------------------- */
+
+static int hyper_ok(float x) { return x >= 0.0f && x <= FLT_MAX; }
+
+/* Statuses that apply to a call (bit -status); 0 means the call is valid. */
+static unsigned applicable(const float *p, const float *s, const float *g, size_t n, const adagrad_options *o)
+{
+    unsigned set = 0;
+    const int opt_bad = o && (!hyper_ok(o->lr) || !hyper_ok(o->eps) || !hyper_ok(o->weight_decay) ||
+                              (o->flags & ~ADAGRAD_ALL_FLAGS));
+    if (n == 0)
+        return opt_bad ? 1u << -ADAGRAD_ERR_PARAM : 0;
+    if (!o)
+        set |= 1u << -ADAGRAD_ERR_NULL;
+    if (opt_bad)
+        set |= 1u << -ADAGRAD_ERR_PARAM;
+    if (n > SIZE_MAX / sizeof(float)) {
+        set |= 1u << -ADAGRAD_ERR_SIZE;
+        if (!p || !s || !g)
+            set |= 1u << -ADAGRAD_ERR_NULL;
+        return set;
+    }
+    const uintptr_t bytes = n * sizeof(float);
+    if (!p || !s || !g)
+        return set | 1u << -ADAGRAD_ERR_NULL;
+    const uintptr_t a[3] = {(uintptr_t)p, (uintptr_t)s, (uintptr_t)g};
+    for (int i = 0; i < 3; i++)
+        if (a[i] > UINTPTR_MAX - bytes)
+            return set | 1u << -ADAGRAD_ERR_SIZE;
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (a[i] < a[j] + bytes && a[j] < a[i] + bytes)
+                set |= 1u << -ADAGRAD_ERR_OVERLAP;
+    return set;
+}
+
+static void check_status(int st, unsigned set)
+{
+    if (set == 0) {
+        if (st != ADAGRAD_OK)
+            fail("valid call returned %d (%s)", st, adagrad_strerror(st));
+        return;
+    }
+    if (st >= 0 || st <= -NSTATUS || !(set & (1u << -st)))
+        fail("invalid call (applicable status set 0x%x) returned %d (%s)", set, st, adagrad_strerror(st));
+}
+
+/* ---- the rows ------------------------------------------------------------ */
+
+static const adagrad_kernels *rows[8];
+static size_t nrows;
+
+static void rows_init(void)
+{
+    if (nrows)
+        return;
+    const uint32_t cpu = adagrad_cpu_flags();
+    for (size_t i = 0; i < adagrad_impl_count(); i++) {
+        const adagrad_kernels *k = adagrad_impl(i);
+        const uint32_t need = adagrad_isa_requirements(k->isa);
+        if ((cpu & need) == need)
+            rows[nrows++] = k;
+    }
+#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
+    if (cpu & ADAGRAD_CPU_AVX2) /* built with -mavx2 -mfma */
+        rows[nrows++] = &adagrad_kernels_neon_simde;
+#endif
+    if (rows[0] != &adagrad_kernels_scalar)
+        fail("the first row is %s, not scalar", rows[0]->name);
+}
+
+/* ---- one decoded call ---------------------------------------------------- */
+
+/* The pointers and count a pointer mode turns the call into. */
+typedef struct {
+    float *p, *s;
+    const float *g;
+    size_t n;
+    const adagrad_options *o;
+} args;
+
+static args make_args(const call *c, uint8_t mode, size_t split)
+{
+    float *p = place(0, c->place[0], c->n), *s = place(1, c->place[1], c->n);
+    const float *g = place(2, c->place[2], c->n);
+    args a = {p, s, g, c->n, &c->opt};
+    const size_t n = c->n, k = n ? split % n : 0;
+    switch (mode) {
+    case 0xe0: a.o = NULL; break;
+    case 0xe1: a.p = NULL; break;
+    case 0xe2: a.s = NULL; break;
+    case 0xe3: a.g = NULL; break;
+    case 0xe4: a.p = a.s = NULL; a.g = NULL; break;
+    case 0xe5: a.s = a.p + k; break;                                               /* sum inside param */
+    case 0xe6: a.g = a.p + k; break;                                               /* grad inside param */
+    case 0xe7: a.g = a.s + k; break;                                               /* grad inside sum */
+    case 0xe8: a.s = a.p; break;
+    case 0xe9: a.g = a.s; break;
+    case 0xea: if (n) a.s = (float *)arena[0] + n - 1; a.p = (float *)arena[0]; break; /* one float shared */
+    case 0xeb: a.n = SIZE_MAX / sizeof(float) + 1; break;
+    case 0xec: a.n = SIZE_MAX; break;
+    case 0xed: a.n = SIZE_MAX / sizeof(float); break;
+    case 0xee: /* param's end wraps past the top of the address space */
+        if (n)
+            a.p = (float *)((uintptr_t)0 - n * sizeof(float) + sizeof(float) * k);
+        break;
+    case 0xef: /* n = 0: any pointers at all */
+        a.n = 0;
+        a.p = (float *)(uintptr_t)(split & 1 ? 0 : 16);
+        a.s = (float *)(UINTPTR_MAX & ~(uintptr_t)15); /* the top of the address space */
+        a.g = a.p;
+        if (split & 2)
+            a.o = NULL;
+        break;
+    default: break;
+    }
+    return a;
+}
+
+static uint8_t snap[3][PAGE];
+
+static void snapshot(void)
+{
+    for (int i = 0; i < 3; i++)
+        memcpy(snap[i], arena[i], PAGE);
+}
+
+static void check_untouched(void)
+{
+    for (int i = 0; i < 3; i++)
+        if (memcmp(snap[i], arena[i], PAGE) != 0)
+            for (size_t b = 0; b < PAGE; b++)
+                if (snap[i][b] != arena[i][b])
+                    fail("invalid call wrote arena %d byte %zu: 0x%02x -> 0x%02x", i, b, snap[i][b], arena[i][b]);
+}
+
+static void load_all(const call *c, const args *a)
+{
+    arena_load(0, place(0, c->place[0], c->n), c->param, c->n);
+    arena_load(1, place(1, c->place[1], c->n), c->sum, c->n);
+    arena_load(2, place(2, c->place[2], c->n), c->grad, c->n);
+    (void)a;
+}
+
+/* Expected EXACT outputs of a valid call. */
+static float exp_param[MAX_N], exp_sum[MAX_N], exp_g[MAX_N];
+
+static void check_outputs(const call *c, const args *a, const adagrad_kernels *k)
+{
+    const size_t n = c->n;
+    arena_check_outside(0, a->p, n);
+    arena_check_outside(1, a->s, n);
+    arena_check_outside(2, a->g, n);
+    if (memcmp(a->g, c->grad, n * sizeof(float)) != 0)
+        fail("grad was written");
+    const int fast = (c->opt.flags & ADAGRAD_FAST) != 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!same_value(a->s[i], exp_sum[i]))
+            fail("element %zu of %zu: sum 0x%08x, expected 0x%08x (param 0x%08x sum 0x%08x grad 0x%08x)", i, n,
+                 f_bits(a->s[i]), f_bits(exp_sum[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
+                 f_bits(c->grad[i]));
+        if (same_value(a->p[i], exp_param[i]))
+            continue;
+        if (!fast)
+            fail("EXACT element %zu of %zu: param 0x%08x, expected 0x%08x (param 0x%08x sum 0x%08x grad 0x%08x)",
+                 i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
+                 f_bits(c->grad[i]));
+        if (fast_must_be_exact(&c->opt, exp_sum[i]))
+            fail("FAST element %zu of %zu: param 0x%08x, EXACT 0x%08x, and FAST must be EXACT here "
+                 "(param 0x%08x sum 0x%08x grad 0x%08x)",
+                 i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
+                 f_bits(c->grad[i]));
+        const oracle of = oracle_full(&c->opt, c->param[i], c->sum[i], c->grad[i]);
+        const oracle o4 = oracle_45(&c->opt, c->param[i], exp_g[i], exp_sum[i]);
+        double err, err4 = INFINITY;
+        if (of.domain && o4.domain) {
+            err = ulp_distance(a->p[i], of.theta, fmax(fabs((double)c->param[i]), fabs(of.delta)));
+            err4 = ulp_distance(a->p[i], o4.theta, fmax(fabs((double)c->param[i]), fabs(o4.delta)));
+        } else if (!isfinite(exp_param[i]) || !isfinite(a->p[i]))
+            err = INFINITY; /* and not the same value: checked above */
+        else
+            err = ulp_distance(a->p[i], exp_param[i],
+                               fmax(fabs((double)c->param[i]), fabs((double)exp_param[i] - c->param[i])));
+        if (!(fmin(err, err4) <= k->fast_ulp))
+            fail("FAST element %zu of %zu: param 0x%08x (%a), %s %a, EXACT 0x%08x: %g ulp (%g from steps 4-5) > %d "
+                 "(param 0x%08x sum 0x%08x grad 0x%08x)",
+                 i, n, f_bits(a->p[i]), a->p[i], of.domain && o4.domain ? "double formula" : "(out of its domain) EXACT",
+                 of.domain && o4.domain ? of.theta : exp_param[i], f_bits(exp_param[i]), err, err4, k->fast_ulp,
+                 f_bits(c->param[i]), f_bits(c->sum[i]), f_bits(c->grad[i]));
+    }
+}
+
+/* The result of the last valid row call, to compare others against. */
+static float got_param[MAX_N], got_sum[MAX_N];
+
+static void keep(const args *a, size_t n)
+{
+    memcpy(got_param, a->p, n * sizeof(float));
+    memcpy(got_sum, a->s, n * sizeof(float));
+}
+
+/* Bitwise, but (nan_any) any NaN equal to any NaN: NaN payloads and signs
+ * are not part of the contract (C does not fix which operand's NaN an
+ * operation returns, so a compiler may swap the operands of a + b). */
+static void check_same_values(const args *a, size_t n, const char *against)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!same_value(got_param[i], a->p[i]) || !same_value(got_sum[i], a->s[i]))
+            fail("element %zu of %zu differs from %s: param 0x%08x vs 0x%08x, sum 0x%08x vs 0x%08x", i, n,
+                 against, f_bits(a->p[i]), f_bits(got_param[i]), f_bits(a->s[i]), f_bits(got_sum[i]));
+}
+
+static void check_same_bits(const args *a, size_t n, const char *against)
+{
+    if (memcmp(got_param, a->p, n * sizeof(float)) || memcmp(got_sum, a->s, n * sizeof(float)))
+        for (size_t i = 0; i < n; i++)
+            if (f_bits(got_param[i]) != f_bits(a->p[i]) || f_bits(got_sum[i]) != f_bits(a->s[i]))
+                fail("element %zu of %zu differs from %s: param 0x%08x vs 0x%08x, sum 0x%08x vs 0x%08x", i, n,
+                     against, f_bits(a->p[i]), f_bits(got_param[i]), f_bits(a->s[i]), f_bits(got_sum[i]));
+}
+
+/* ---- adagrad_step_f32_mt on a tensor big enough to split ------------------ */
+
+/* Fill v[0..n) with the pattern src[0..m) repeated (doubling copies). */
+static void tile(float *v, size_t n, const float *src, size_t m)
+{
+    size_t have = m < n ? m : n;
+    memcpy(v, src, have * sizeof(float));
+    while (have < n) {
+        const size_t more = have < n - have ? have : n - have;
+        memcpy(v + have, v, more * sizeof(float));
+        have += more;
+    }
+}
+
+static void check_mt_big(const call *c, int threads)
+{
+    enum { BIG = 4 * ADAGRAD_MT_MIN_ELEMENTS + MAX_N };
+    static float *buf; /* allocated once: this runs often enough to matter */
+    if (!buf && !(buf = malloc(5 * (size_t)BIG * sizeof(float))))
+        abort();
+    const int t = threads < 2 ? 2 : threads > 4 ? 4 : threads;
+    const size_t n = (size_t)t * ADAGRAD_MT_MIN_ELEMENTS + c->n;
+    float *p1 = buf, *s1 = buf + BIG, *g = buf + 2 * BIG, *p2 = buf + 3 * BIG, *s2 = buf + 4 * BIG;
+    static const float fallback[3][5] = {{1.0f, -0.5f, 3e-3f, 7.0f, -2e-5f},
+                                         {0.0f, 1e-3f, 2.0f, 1e-30f, 5e5f},
+                                         {0.1f, -1e-4f, 0.0f, -3.0f, 1e-9f}};
+    tile(p1, n, c->n ? c->param : fallback[0], c->n ? c->n : 5);
+    tile(s1, n, c->n ? c->sum : fallback[1], c->n ? c->n : 5);
+    tile(g, n, c->n ? c->grad : fallback[2], c->n ? c->n : 5);
+    memcpy(p2, p1, n * sizeof(float));
+    memcpy(s2, s1, n * sizeof(float));
+    g_what = "adagrad_step_f32_mt (big)";
+    const unsigned set = applicable(p1, s1, g, n, &c->opt);
+    const int st1 = adagrad_step_f32(p1, s1, g, n, &c->opt);
+    const int st2 = adagrad_step_f32_mt(p2, s2, g, n, &c->opt, threads);
+    check_status(st1, set);
+    if (st1 != st2)
+        fail("status %d, one call gave %d", st2, st1);
+    if (memcmp(p1, p2, n * sizeof(float)) || memcmp(s1, s2, n * sizeof(float)))
+        fail("adagrad_step_f32_mt(%zu elements, %d threads) differs from one call", n, threads);
+}
+
+/* ---- adagrad_split_range -------------------------------------------------- */
+
+static size_t rd_size(reader *r)
+{
+    const uint8_t sel = rd_u8(r);
+    switch (sel & 3) {
+    case 0: return sel >> 2;          /* 0..63 */
+    case 1: return rd_u16(r);
+    case 2: return (size_t)rd_u64(r);
+    default: return SIZE_MAX - (sel >> 2);
+    }
+}
+
+/* The range of an independent computation in 128-bit arithmetic. */
+static void split_model(size_t n, size_t parts, size_t i, size_t *b, size_t *e)
+{
+    typedef unsigned __int128 u128;
+    const u128 blocks = ((u128)n + ADAGRAD_SPLIT_ALIGN - 1) / ADAGRAD_SPLIT_ALIGN;
+    const u128 q = blocks / parts, r = blocks % parts;
+    const u128 first = (u128)i * q + (i < r ? i : r), last = first + q + (i < r);
+    const u128 lo = first * ADAGRAD_SPLIT_ALIGN, hi = last * ADAGRAD_SPLIT_ALIGN;
+    *b = (size_t)(lo < n ? lo : n);
+    *e = (size_t)(hi < n ? hi : n);
+}
+
+static void check_split(reader *r)
+{
+    g_what = "adagrad_split_range";
+    g_row = "-";
+    const uint8_t how = rd_u8(r);
+    const size_t n = rd_size(r), parts = rd_size(r);
+    size_t index;
+    if ((how & 3) == 0 && parts)
+        index = (size_t)(rd_u64(r) % parts);
+    else if ((how & 3) == 1)
+        index = parts ? parts - 1 : 0;
+    else
+        index = rd_size(r);
+
+    const size_t sentinel = (size_t)0x5a5a5a5a5a5a5a5au;
+    size_t b = sentinel, cnt = sentinel;
+    if (how & 4) {
+        const int st = adagrad_split_range(n, parts, index, (how & 8) ? NULL : &b, (how & 8) ? &cnt : NULL);
+        if (st != ADAGRAD_ERR_NULL || b != sentinel || cnt != sentinel)
+            fail("split_range with a NULL output: %d, outputs %zx %zx", st, b, cnt);
+        return;
+    }
+    const int st = adagrad_split_range(n, parts, index, &b, &cnt);
+    if (parts == 0 || index >= parts) {
+        if (st != ADAGRAD_ERR_PARAM || b != sentinel || cnt != sentinel)
+            fail("split_range(%zu, %zu, %zu): %d, outputs %zx %zx", n, parts, index, st, b, cnt);
+        return;
+    }
+    if (st != ADAGRAD_OK)
+        fail("split_range(%zu, %zu, %zu) returned %d", n, parts, index, st);
+    size_t mb, me;
+    split_model(n, parts, index, &mb, &me);
+    if (b != mb || cnt != me - mb)
+        fail("split_range(%zu, %zu, %zu) = [%zu, +%zu), expected [%zu, %zu)", n, parts, index, b, cnt, mb, me);
+    if (b > n || cnt > n - b || (b % ADAGRAD_SPLIT_ALIGN && b != n) ||
+        ((b + cnt) % ADAGRAD_SPLIT_ALIGN && b + cnt != n))
+        fail("split_range(%zu, %zu, %zu) = [%zu, +%zu): out of range or off a block boundary", n, parts, index, b,
+             cnt);
+    if (index == 0 && b != 0)
+        fail("split_range: part 0 starts at %zu", b);
+    if (index == parts - 1 && b + cnt != n)
+        fail("split_range: the last part ends at %zu, not %zu", b + cnt, n);
+    size_t b2, c2;
+    if (index + 1 < parts) {
+        if (adagrad_split_range(n, parts, index + 1, &b2, &c2) != ADAGRAD_OK || b2 != b + cnt)
+            fail("split_range(%zu, %zu, %zu + 1) starts at %zu, not %zu", n, parts, index, b2, b + cnt);
+        if (c2 > cnt || cnt - c2 >= 2 * ADAGRAD_SPLIT_ALIGN)
+            fail("split_range: unbalanced, %zu then %zu", cnt, c2);
+    }
+    /* balanced: at most one block more than the average */
+    const size_t blocks = n / ADAGRAD_SPLIT_ALIGN + (n % ADAGRAD_SPLIT_ALIGN != 0);
+    const size_t most = blocks / parts + (blocks % parts != 0);
+    if (cnt / ADAGRAD_SPLIT_ALIGN + (cnt % ADAGRAD_SPLIT_ALIGN != 0) > most)
+        fail("split_range: %zu elements > %zu blocks", cnt, most);
+    /* a small n: every part, tiling in order */
+    if (n <= 4096 && parts <= 64) {
+        size_t at = 0;
+        for (size_t i = 0; i < parts; i++) {
+            if (adagrad_split_range(n, parts, i, &b2, &c2) != ADAGRAD_OK || b2 != at)
+                fail("split_range(%zu, %zu, %zu) starts at %zu, not %zu", n, parts, i, b2, at);
+            at += c2;
+        }
+        if (at != n)
+            fail("split_range(%zu, %zu, *) covers %zu elements", n, parts, at);
+    }
+}
+
+/* ---- the entry point ------------------------------------------------------ */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    arenas_init();
+    rows_init();
+    reader r = {data, size};
+    static call c;
+    memset(&c, 0, sizeof c);
+    c.n = rd_u16(&r) % (MAX_N + 1);
+    for (int i = 0; i < 3; i++)
+        c.place[i] = rd_u8(&r);
+    const uint8_t f = rd_u8(&r);
+    c.opt.flags = f & ADAGRAD_ALL_FLAGS;
+    if (f & 0x08)
+        c.opt.flags |= 1u << (3 + (f >> 4)); /* one unknown bit, 3..18 */
+    if (f == 0xff)
+        c.opt.flags = rd_u32(&r);
+    c.opt.lr = rd_hyper(&r);
+    c.opt.eps = rd_hyper(&r);
+    c.opt.weight_decay = rd_hyper(&r);
+    const uint8_t mode = rd_u8(&r);
+    const int threads = (int)(rd_u8(&r) % 8) - 2; /* -2..5; ≤ 0: the OpenMP default */
+    const size_t split = rd_u16(&r);
+    const uint8_t isa_switch = rd_u8(&r);
+    check_split(&r);
+    const uint8_t vmode = rd_u8(&r);
+    rd_values(&r, vmode, c.param, c.n, 0);
+    rd_values(&r, vmode >> 2, c.sum, c.n, 1);
+    rd_values(&r, vmode >> 4, c.grad, c.n, 0);
+
+    const args a = make_args(&c, mode, split);
+    g_opt = &c.opt;
+    g_n = a.n;
+    const unsigned set = applicable(a.p, a.s, a.g, a.n, a.o);
+    /* (no special pointer mode gives a valid call with n > 0) */
+    const int valid = set == 0 && a.n == c.n && a.n > 0;
+    if (valid)
+        for (size_t i = 0; i < c.n; i++)
+            ref_elem(&c.opt, c.param[i], c.sum[i], c.grad[i], &exp_param[i], &exp_sum[i], &exp_g[i]);
+
+    /* Every row, then the public entry points, on the same call. */
+    g_what = "adagrad_step_f32_with";
+    for (size_t ri = 0; ri < nrows; ri++) {
+        const adagrad_kernels *k = rows[ri];
+        g_row = k->name;
+        load_all(&c, &a);
+        snapshot();
+        const int st = adagrad_step_f32_with(k, a.p, a.s, a.g, a.n, a.o);
+        check_status(st, set);
+        if (!valid) {
+            check_untouched();
+            continue;
+        }
+        check_outputs(&c, &a, k);
+        keep(&a, c.n);
+        /* the same row as two calls, split at k: the same bits */
+        g_what = "split call";
+        const size_t at = split % (c.n + 1);
+        load_all(&c, &a);
+        if (adagrad_step_f32_with(k, a.p, a.s, a.g, at, a.o) != ADAGRAD_OK ||
+            adagrad_step_f32_with(k, a.p + at, a.s + at, a.g + at, c.n - at, a.o) != ADAGRAD_OK)
+            fail("a split call failed");
+        check_same_values(&a, c.n, "one call");
+        g_what = "adagrad_step_f32_with";
+    }
+
+    /* adagrad_step_f32 (the active row), then adagrad_step_f32_mt: the same. */
+    const adagrad_kernels *active = adagrad_active_kernels();
+    g_row = active->name;
+    g_what = "adagrad_step_f32";
+    load_all(&c, &a);
+    snapshot();
+    const int st = adagrad_step_f32(a.p, a.s, a.g, a.n, a.o);
+    check_status(st, set);
+    if (!valid)
+        check_untouched();
+    else {
+        keep(&a, c.n);
+        load_all(&c, &a);
+        adagrad_step_f32_with(active, a.p, a.s, a.g, a.n, a.o);
+        check_same_bits(&a, c.n, "the active row");
+    }
+    g_what = "adagrad_step_f32_mt";
+    load_all(&c, &a);
+    snapshot();
+    const int st_mt = adagrad_step_f32_mt(a.p, a.s, a.g, a.n, a.o, threads);
+    if (st_mt != st)
+        fail("status %d, adagrad_step_f32 gave %d", st_mt, st);
+    if (!valid)
+        check_untouched();
+    else
+        check_same_bits(&a, c.n, "adagrad_step_f32");
+
+    /* adagrad_use_isa: refuses what is unavailable; the public step then uses the row chosen. */
+    if (isa_switch & 0x80) {
+        g_what = "adagrad_use_isa";
+        const int isa = (isa_switch & 0x40) ? (int)(int8_t)(isa_switch << 2) : (isa_switch & 7);
+        const bool avail = adagrad_isa_available((adagrad_isa)isa);
+        const int ust = adagrad_use_isa((adagrad_isa)isa);
+        if (ust != (avail ? ADAGRAD_OK : ADAGRAD_ERR_ISA))
+            fail("adagrad_use_isa(%d) returned %d (available: %d)", isa, ust, avail);
+        bool in_table = false;
+        for (size_t i = 0; i < adagrad_impl_count(); i++)
+            in_table |= (int)adagrad_impl(i)->isa == isa;
+        const uint32_t need = adagrad_isa_requirements((adagrad_isa)isa);
+        if (avail != (in_table && (adagrad_cpu_flags() & need) == need))
+            fail("adagrad_isa_available(%d) = %d, but in the table: %d, CPU needs 0x%x of 0x%x", isa, avail,
+                 in_table, need, adagrad_cpu_flags());
+        const adagrad_kernels *now = adagrad_active_kernels();
+        if (avail ? now->isa != (adagrad_isa)isa : now != active)
+            fail("active row %s after adagrad_use_isa(%d) = %d", now->name, isa, ust);
+        if (valid) {
+            g_row = now->name;
+            load_all(&c, &a);
+            adagrad_step_f32(a.p, a.s, a.g, a.n, a.o);
+            keep(&a, c.n);
+            load_all(&c, &a);
+            adagrad_step_f32_with(now, a.p, a.s, a.g, a.n, a.o);
+            check_same_bits(&a, c.n, "the row adagrad_use_isa chose");
+        }
+        if (adagrad_use_isa(active->isa) != ADAGRAD_OK)
+            fail("cannot switch back to %s", active->name);
+    }
+
+    if (mode == 0xf0)
+        check_mt_big(&c, threads);
+    return 0;
+}

@@ -1,0 +1,132 @@
+/* libadagrad — regression test for a fuzzer finding (issue 6), cmocka.
+ * SPDX-License-Identifier: MIT
+ *
+ * fuzz/regress/fast-overflow-lr-flt-max: with η = FLT_MAX, λ = 2^-123,
+ * ε = 2^-149, θ = 0x756c6176 (≈ 3.4e32), s = g = 0, FAST, the SIMD rows
+ * (avx2, avx512, neon) returned θ = -inf where EXACT (and the double formula)
+ * give -0x1.ffffep+127: the update (−η·g)/d is within an ulp of FLT_MAX, and
+ * FAST's few-ulp error on 1/d pushed (−η·g)·(1/d) past it. Since the fix a
+ * lane whose FAST update reaches ADAGRAD_FAST_STEP_MAX (2^127) takes the
+ * EXACT result.
+ *
+ * Checked here for every row the CPU runs, over a grid of huge learning
+ * rates, parameters, gradients and accumulators (negative ones too, where
+ * g/d exceeds 1): FAST's θ is finite exactly when EXACT's is, and equals it
+ * bit for bit wherever EXACT's update is above 2^127 (by more than FAST's
+ * error).
+ */
+#include <float.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "adagrad.h"
+#include "dispatch.h"
+
+#ifdef ADAGRAD_REGRESS_HAVE_NEON_SIMDE
+extern const adagrad_kernels adagrad_kernels_neon_simde;
+#endif
+
+static uint32_t bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static float from_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static void check_row(const adagrad_kernels *k)
+{
+    static const float lrs[] = {FLT_MAX, 0x1p127f, 3e38f, 1e38f, 1e30f};
+    static const float thetas[] = {0.0f, 0x1.d8c2ecp107f, -0x1.d8c2ecp107f, 0x1p120f, -0x1p126f, 0x1p127f,
+                                   -FLT_MAX, 1.0f};
+    static const float grads[] = {1.0f, -1.0f, 0x1p-20f, 1e10f, -3.5f, 0x1p-30f};
+    static const float sums[] = {0.0f, 1e-30f, -0.25f, -0.999f, 2.0f};
+    static const float epss[] = {0.0f, 0x1p-149f, 1e-10f};
+    enum { N = sizeof thetas / sizeof thetas[0] * sizeof grads / sizeof grads[0] * sizeof sums / sizeof sums[0] };
+    static float p0[N], s0[N], g[N], pe[N], se[N], pf[N], sf[N];
+    size_t checked = 0, at_top = 0;
+    for (size_t l = 0; l < sizeof lrs / sizeof lrs[0]; l++)
+        for (size_t e = 0; e < sizeof epss / sizeof epss[0]; e++)
+            for (unsigned flags = 0; flags < 4; flags++) { /* MAXIMIZE, EPS_INSIDE */
+                size_t n = 0;
+                for (size_t a = 0; a < sizeof thetas / sizeof thetas[0]; a++)
+                    for (size_t b = 0; b < sizeof grads / sizeof grads[0]; b++)
+                        for (size_t c = 0; c < sizeof sums / sizeof sums[0]; c++, n++) {
+                            p0[n] = thetas[a];
+                            g[n] = grads[b];
+                            s0[n] = sums[c] * grads[b] * grads[b];
+                        }
+                /* the fuzzer's case itself: g comes from weight decay alone */
+                for (float wd = 0.0f; wd <= 0x1p-123f; wd += 0x1p-123f) {
+                    adagrad_options exact = {.lr = lrs[l], .eps = epss[e], .weight_decay = wd, .flags = flags};
+                    adagrad_options fast = exact;
+                    fast.flags |= ADAGRAD_FAST;
+                    if (wd != 0.0f) {
+                        memset(g, 0, sizeof g);
+                        memset(s0, 0, sizeof s0);
+                        p0[0] = from_bits(0x756c6176);
+                    }
+                    memcpy(pe, p0, sizeof p0);
+                    memcpy(se, s0, sizeof s0);
+                    memcpy(pf, p0, sizeof p0);
+                    memcpy(sf, s0, sizeof s0);
+                    assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, pe, se, g, N, &exact),
+                                     ADAGRAD_OK);
+                    assert_int_equal(adagrad_step_f32_with(k, pf, sf, g, N, &fast), ADAGRAD_OK);
+                    for (size_t i = 0; i < N; i++) {
+                        const double delta = (double)pe[i] - (double)p0[i];
+                        /* (a margin over 2^127 for FAST's error: the switch is on FAST's update) */
+                        const int top = !isfinite(pe[i]) || fabs(delta) >= 0x1.0001p127;
+                        checked++;
+                        at_top += top;
+                        if (isfinite(pf[i]) != isfinite(pe[i]) || (top && bits(pf[i]) != bits(pe[i]) &&
+                                                                   !(isnan(pf[i]) && isnan(pe[i]))))
+                            fail_msg("%s: lr=%a eps=%a wd=%a flags=%u theta=%a s=%a g=%a: FAST %a (0x%08x), "
+                                     "EXACT %a (0x%08x)",
+                                     k->name, (double)exact.lr, (double)exact.eps, (double)wd, flags,
+                                     (double)p0[i], (double)s0[i], (double)g[i], (double)pf[i], bits(pf[i]),
+                                     (double)pe[i], bits(pe[i]));
+                    }
+                }
+            }
+    print_message("%s: %zu elements, %zu with |update| > 2^127 or non-finite\n", k->name, checked, at_top);
+}
+
+static void fast_never_overflows_alone(void **state)
+{
+    (void)state;
+    const uint32_t cpu = adagrad_cpu_flags();
+    for (size_t i = 0; i < adagrad_impl_count(); i++) {
+        const adagrad_kernels *k = adagrad_impl(i);
+        const uint32_t need = adagrad_isa_requirements(k->isa);
+        if ((cpu & need) == need)
+            check_row(k);
+        else
+            print_message("%s: skipped (not supported by this CPU)\n", k->name);
+    }
+#ifdef ADAGRAD_REGRESS_HAVE_NEON_SIMDE
+    if (cpu & ADAGRAD_CPU_AVX2)
+        check_row(&adagrad_kernels_neon_simde);
+    else
+        print_message("neon-simde: skipped (built with -mavx2 -mfma)\n");
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(fast_never_overflows_alone)};
+    return cmocka_run_group_tests_name("regress_fast_overflow", tests, NULL, NULL);
+}
