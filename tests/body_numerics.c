@@ -335,6 +335,70 @@ void body_fast_lanes(void **state)
     }
 }
 
+/* ---- sweep: many elements where the θ error peaks (|Δ| comparable to
+ * |θ_old|, s_old from far below to above g·g), EXACT and FAST, so the
+ * printed worst ulp is a measurement; ADAGRAD_TEST_SWEEP multiplies it ---- */
+void body_sweep(void **state)
+{
+    const test_row *row = suite_row(state);
+    const size_t n = 65536;
+    rng r = rng_for(suite_seed, "sweep");
+    float *p = alloc_floats(n), *s = alloc_floats(n), *g = alloc_floats(n);
+    for (unsigned round = 0; round < suite_sweep_rounds; round++)
+        for (unsigned combo = 0; combo < 8; combo++) {
+            for (size_t i = 0; i < n; i++) {
+                const double e = -20.0 + 30.0 * rng_unit(&r);
+                g[i] = rng_logu(&r, e - 1.0, e + 1.0, 1);
+                s[i] = rng_logu(&r, 2.0 * e - 8.0, 2.0 * e + 4.0, 0);
+                p[i] = rng_logu(&r, -12.0, 2.0, 1);
+            }
+            const float lr = (float)(1e-3 * exp2(10.0 * rng_unit(&r)));
+            for (unsigned fast = 0; fast < 2; fast++) {
+                /* combo bit 0: ε = 1e-10, bit 1: decay 0.01, bit 2: EPS_INSIDE */
+                adagrad_options o = {.lr = lr, .eps = (combo & 1) ? 1e-10f : 0.0f,
+                                     .weight_decay = (combo & 2) ? 0.01f : 0.0f,
+                                     .flags = ((combo & 4) ? ADAGRAD_EPS_INSIDE : 0u) | (fast ? ADAGRAD_FAST : 0u)};
+                const step_case c = {.what = "sweep", .n = n, .opt = o};
+                check_step(row, &c, p, s, g, NULL, NULL);
+            }
+        }
+    free(p), free(s), free(g);
+}
+
+/* ---- fast_worst: the largest FAST errors found by a search of ~4·10^8
+ * elements of sweep's kind on an AMD Zen 5 (AVX2 estimates are the CPU's
+ * own; AVX-512's rcp14/rsqrt14 are the same on every CPU), with the error
+ * each gave, in ulp of max(|θ_old|, |Δ|) against the double formula rounded
+ * once. EXACT gives 1, 2 and 2 ulp on them. Kept as regression cases: the
+ * row's documented bound must hold here too. ---- */
+void body_fast_worst(void **state)
+{
+    const test_row *row = suite_row(state);
+    static const struct {
+        float theta, s, g, lr, eps, wd;
+        const char *found; /* where, and the error it gave */
+    } worst[] = {
+        {-0x1.58791ep-12f, 0x1.aa40fp-19f, -0x1.7ef626p-10f, 0x1.6b095p-10f, 0.0f, 0x1.47ae14p-7f, "fast_worst (avx2 5 ulp)"},
+        {0x1.c6763p-12f, 0x1.319552p-32f, -0x1.f9c844p-16f, 0x1.26f866p-2f, 0x1.b7cdfep-34f, 0x1.47ae14p-7f,
+         "fast_worst (avx2 5 ulp)"},
+        {0x1.9436cp-11f, 0x1.50bb28p-19f, -0x1.8816bap-10f, 0x1.65658ep-10f, 0x1.b7cdfep-34f, 0x1.47ae14p-7f,
+         "fast_worst (avx512 6 ulp)"},
+    };
+    for (size_t k = 0; k < sizeof worst / sizeof worst[0]; k++) {
+        /* the element in every lane of a vector and alone, at every offset of a vector */
+        enum { N = WIDEST + 1 };
+        float p[N], s[N], g[N];
+        for (size_t i = 0; i < N; i++)
+            p[i] = worst[k].theta, s[i] = worst[k].s, g[i] = worst[k].g;
+        const adagrad_options o = {.lr = worst[k].lr, .eps = worst[k].eps, .weight_decay = worst[k].wd,
+                                   .flags = ADAGRAD_FAST};
+        for (size_t n = 1; n <= N; n += N - 1) {
+            const step_case c = {.what = worst[k].found, .n = n, .opt = o};
+            check_step(row, &c, p, s, g, NULL, NULL);
+        }
+    }
+}
+
 /* ---- large: one large odd length, misaligned ---- */
 void body_large(void **state)
 {

@@ -45,6 +45,7 @@ typedef struct test_row {
 extern uint64_t suite_seed;           /* ADAGRAD_TEST_SEED, or a fixed default */
 extern size_t suite_large_n;          /* the one large odd length (ADAGRAD_TEST_LARGE_N) */
 extern unsigned suite_traj_steps;     /* steps per trajectory (ADAGRAD_TEST_TRAJ_STEPS) */
+extern unsigned suite_sweep_rounds;   /* rounds of the sweep body (ADAGRAD_TEST_SWEEP) */
 extern adagrad_isa suite_initial_isa; /* the ISA dispatch chose at start-up */
 
 /* The row a per-row body runs on; skips the test (visibly, with the reason)
@@ -69,6 +70,8 @@ void body_magnitudes(void **state);
 void body_specials(void **state);
 void body_lone_specials(void **state);
 void body_fast_lanes(void **state);
+void body_sweep(void **state);
+void body_fast_worst(void **state);
 void body_large(void **state);
 void body_trajectory(void **state);
 void body_errors(void **state);

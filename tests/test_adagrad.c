@@ -12,6 +12,8 @@
  *   ADAGRAD_TEST_SEED        the PRNG seed (printed at start; default fixed)
  *   ADAGRAD_TEST_LARGE_N     the large odd length (default 1000003)
  *   ADAGRAD_TEST_TRAJ_STEPS  steps per trajectory (default 300)
+ *   ADAGRAD_TEST_SWEEP       rounds of the sweep body, 2^19 elements each
+ *                            (default 1; a few hundred measure the worst ulp)
  *   ADAGRAD_TEST_EXPECT_BEST the best ISA the CPU (model) should allow
  */
 #include <inttypes.h>
@@ -25,6 +27,7 @@
 uint64_t suite_seed = UINT64_C(0x5eed0fada9a7ad11);
 size_t suite_large_n = 1000003;
 unsigned suite_traj_steps = 300;
+unsigned suite_sweep_rounds = 1;
 adagrad_isa suite_initial_isa;
 
 #define MAX_ROWS 8
@@ -122,6 +125,8 @@ static const body per_row[] = {
     {"specials", body_specials},
     {"lone_specials", body_lone_specials},
     {"fast_lanes", body_fast_lanes},
+    {"sweep", body_sweep},
+    {"fast_worst", body_fast_worst},
     {"large", body_large},
     {"trajectory", body_trajectory},
     {"errors", body_errors},
@@ -165,9 +170,10 @@ int main(void)
     suite_seed = env_u64("ADAGRAD_TEST_SEED", suite_seed);
     suite_large_n = (size_t)env_u64("ADAGRAD_TEST_LARGE_N", suite_large_n);
     suite_traj_steps = (unsigned)env_u64("ADAGRAD_TEST_TRAJ_STEPS", suite_traj_steps);
+    suite_sweep_rounds = (unsigned)env_u64("ADAGRAD_TEST_SWEEP", suite_sweep_rounds);
     printf("libadagrad tests: seed 0x%016" PRIx64 " (ADAGRAD_TEST_SEED=0x%" PRIx64 " reproduces this run), "
-           "large n = %zu, trajectory steps = %u\n",
-           suite_seed, suite_seed, suite_large_n, suite_traj_steps);
+           "large n = %zu, trajectory steps = %u, sweep rounds = %u\n",
+           suite_seed, suite_seed, suite_large_n, suite_traj_steps, suite_sweep_rounds);
 
     static test_row rows[MAX_ROWS];
     const size_t nrows = make_rows(rows);
