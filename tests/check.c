@@ -24,8 +24,13 @@ bool fast_must_match_exact(float theta_old, float s_new, float grad, const adagr
     if (opt->weight_decay != 0.0f)
         g = fmaf(opt->weight_decay, theta_old, g);
     const float t = inside ? s_new + opt->eps : s_new;
-    return !(t >= 0x1p-100f && t <= 0x1p100f) || !isfinite(theta_old) || !isfinite(g) ||
-           !isfinite(-opt->lr * g);
+    if (!(t >= 0x1p-100f && t <= 0x1p100f) || !isfinite(theta_old) || !isfinite(g) || !isfinite(-opt->lr * g))
+        return true;
+    /* |Δ| ≥ 2^127 goes EXACT too. The kernel tests its own estimated Δ, a
+     * few ulp from EXACT's: decide only clearly above the threshold. */
+    const float d = inside ? sqrtf(t) : sqrtf(s_new) + opt->eps;
+    const float delta = (-opt->lr * g) / d;
+    return !(fabsf(delta) < 0x1.00001p127f);
 }
 
 /* The first problem found, and how many elements had one. */

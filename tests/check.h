@@ -39,8 +39,9 @@
 
 /* Which element values a FAST kernel must compute the EXACT way (bitwise
  * equal to EXACT): the radicand t (s, or s + ε) outside [2^-100, 2^100]
- * (zero, subnormal, huge, inf, NaN), a non-finite θ, gradient or η·g, or ε
- * above 2^99 with ε outside the root. */
+ * (zero, subnormal, huge, inf, NaN), a non-finite θ, gradient or η·g, ε
+ * above 2^99 with ε outside the root, or an update |Δ| that reaches 2^127
+ * (adagrad.h). */
 bool fast_must_match_exact(float theta_old, float s_new, float grad, const adagrad_options *opt);
 
 typedef struct step_case {
