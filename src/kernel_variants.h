@@ -1,7 +1,8 @@
 /* libadagrad — the run-time choice among a SIMD kernel's specialisations.
  * SPDX-License-Identifier: MIT
  *
- * Include once from a src/<isa>/ file, after defining
+ * Include once from a src/<isa>/ file, after defining FAST_EPS_RATIO (the
+ * ISA's ratio for adagrad_fast_lo, kernels.h) and
  *     ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum,
  *                                  const float *restrict grad, size_t n,
  *                                  const adagrad_kparams *kp,
@@ -48,12 +49,10 @@ static void variants_step_fast(float *restrict p, float *restrict s, const float
                                const adagrad_kparams *kp)
 {
     static const adagrad_dense_fn row[4] = {fast_plain, fast_wd, fast_inside, fast_wd_inside};
-    /* ε outside the root and larger than 2^99 could push d out of the
-     * estimates' range (see kernels.h): the whole call goes EXACT. */
-    if (!(kp->flags & ADAGRAD_EPS_INSIDE) && kp->eps > ADAGRAD_FAST_EPS_MAX)
-        variants_step_exact(p, s, g, n, kp);
-    else
+    if (adagrad_fast_call(kp, adagrad_fast_lo(kp, FAST_EPS_RATIO)))
         row[variant_index(kp)](p, s, g, n, kp);
+    else /* η or ε out of FAST's domain (kernels.h) */
+        variants_step_exact(p, s, g, n, kp);
 }
 
 #endif /* ADAGRAD_SRC_KERNEL_VARIANTS_H */

@@ -46,18 +46,36 @@ extern const adagrad_kernels adagrad_kernels_avx2;
 extern const adagrad_kernels adagrad_kernels_avx512;
 extern const adagrad_kernels adagrad_kernels_neon;
 
-/* A FAST lane takes the EXACT result when its s (or s + ε) lies outside
- * [2^-100, 2^100]: inside it, the estimate instructions see no denormal,
- * zero, infinity or NaN, and no intermediate over- or underflows. */
+/* FAST's domain (adagrad.h states it for users). A call runs FAST only
+ * when η < 2^100: then, for an accumulator that was ≥ +0 (so t ≥ g²),
+ * |Δ| ≤ η(1 + 2^-20) cannot overflow where EXACT's does not. Within such a
+ * call a lane takes the estimates when
+ *   - its accumulator before the step has its sign bit clear (s_old ≥ +0),
+ *   - its radicand t (s, or s + ε with EPS_INSIDE) lies in [lo, 2^100], where
+ *     lo = 2^-100, raised with ε outside the root to ratio·ε² so that
+ *     ε/√t ≤ ratio^-1/2 is small enough for the series 1/(√t + ε) ≈
+ *     (1 − ε/√t)/√t (see the x86 kernels' derivation);
+ * inside it the estimate instructions see no zero, denormal, infinity or
+ * NaN and nothing over- or underflows. Every other lane, and every other
+ * call, gives the EXACT result. */
 #define ADAGRAD_FAST_MIN 0x1p-100f
 #define ADAGRAD_FAST_MAX 0x1p100f
-/* With ε outside the root, s ∈ [2^-100, 2^100] gives √s ∈ [2^-50, 2^50], so
- * d = √s + ε stays inside the range too whenever ε ≤ 2^99: the per-vector
- * check then only needs s, and a larger ε runs the whole call EXACT. */
-#define ADAGRAD_FAST_EPS_MAX 0x1p99f
-/* A FAST lane whose update |(−η·g)·(1/d)| is not below 2^127 takes the EXACT
- * result too: FAST's few-ulp error would otherwise overflow to ±inf where
- * EXACT's Δ is finite (η near FLT_MAX), or stay finite where EXACT's is not. */
-#define ADAGRAD_FAST_STEP_MAX 0x1p127f
+#define ADAGRAD_FAST_LR_MAX 0x1p100f
+
+/* Whether a call may run FAST at all (false: the whole call runs EXACT). */
+static inline int adagrad_fast_call(const adagrad_kparams *kp, float lo)
+{
+    const float lr = -kp->neg_lr;
+    return lr < ADAGRAD_FAST_LR_MAX && lo <= ADAGRAD_FAST_MAX;
+}
+
+/* The lower end of the lanes' radicand range for one call (see above). */
+static inline float adagrad_fast_lo(const adagrad_kparams *kp, float ratio)
+{
+    if (kp->flags & ADAGRAD_EPS_INSIDE)
+        return ADAGRAD_FAST_MIN;
+    const float lo = ratio * kp->eps * kp->eps; /* +inf for a huge ε: the call runs EXACT */
+    return lo > ADAGRAD_FAST_MIN ? lo : ADAGRAD_FAST_MIN;
+}
 
 #endif /* ADAGRAD_SRC_KERNELS_H */

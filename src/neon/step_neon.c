@@ -6,33 +6,16 @@
  * two fmas, vsqrtq_f32, vaddq_f32, vmulq_f32, vdivq_f32), so every lane
  * gives the scalar reference's bits.
  *
- * FAST replaces steps 4–5 with the estimates FRSQRTE / FRECPE. They are
+ * FAST: the AVX-512 kernel's formula (src/avx512/step_avx512.c has the
+ * derivation), from an estimate refined once more first, since FRSQRTE is
  * only good to about 8 bits (measured under qemu, which implements the
- * architecture's tables: relative error ≤ 2^-8.2 and 2^-8.4), so each is
- * refined twice:
- *   1. the ISA's own step, vrsqrtsq_f32(a, b) = (3 − a·b)/2 and
- *      vrecpsq_f32(a, b) = 2 − a·b (fused, one rounding):
- *        r1 = r0·(3 − (t·r0)·r0)/2      y1 = y0·(2 − d·y0)
- *      Newton squares the relative error: → 2^-15.9 and 2^-16.9.
- *   2. a last step written with explicit fmas, so that its correction term
- *      comes from a residual rounded once (as in the x86 kernels):
- *        √t:  q = t·r1, e = 1 − q·r1, √t ≈ q + q·(e/2)
- *             (Newton on x² − t from q: ≤ 0.75 ulp)
- *        1/d: e = 1 − d·y1, 1/d ≈ y1 + y1·e                (≤ 0.51 ulp)
- *        EPS_INSIDE needs only 1/√t ≈ r1 + r1·(e/2), e = 1 − (t·r1)·r1
- *                                                         (≤ 1.0 ulp)
- *   A second vrsqrts / vrecps step instead measures 1.9 / 1.5 ulp: its
- *   (3 − a·b)/2 and its product with r each add a rounding. The fms
- *   "1 − a·b" is written vfmaq_f32(1, −a, b) (the negation is exact):
- *   SIMDe 0.7.4 has no vfmsq_f32. End to end the worst error is 4 ulp
- *   (ADAGRAD_FAST_ULP_NEON), the same as EXACT's own worst against the
- *   double oracle: it is reached where θ_old + Δ crosses into the next
- *   binade, so one ulp of the result is two of max(|θ_old|, |Δ|).
- * A lane outside [2^-100, 2^100] (zero, denormal, huge, inf, NaN: where the
- * estimates flush or the refinement breaks) takes the EXACT result instead
- * (vbslq_f32), so special values match EXACT bit for bit, lane by lane; so
- * does a lane whose update reaches 2^127 (ADAGRAD_FAST_STEP_MAX: overflow
- * stays EXACT's).
+ * architecture's table: relative error ≤ 2^-8.2):
+ *     r1 = r0·(3 − (t·r0)·r0)/2             vrsqrtsq_f32, fused: → 2^-15.9
+ *     q = t·r1,  f = 1.5 − r1·(q/2 + ε),  Δ = ((−η)·g)·r1·f
+ * The "1.5 − a·b" is written vfmaq_f32(1.5, −a, b) (the negation is exact):
+ * SIMDe 0.7.4 has no vfmsq_f32. Lanes outside FAST's domain (kernels.h)
+ * take the EXACT result (vbslq_f32), lane by lane; the domain test is
+ * (bits(t) | sign(s_old)) − bits(lo) ≤ span, one unsigned compare.
  *
  * Tails: NEON has no masked loads or stores. The last n mod 4 elements are
  * copied into a 4-lane stack vector, one vector iteration runs on it, and
@@ -97,9 +80,13 @@ static inline float32x4_t adagrad_shim_vdivq_f32(float32x4_t a, float32x4_t b)
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+#define FAST_EPS_RATIO 0x1p26f
+
 typedef struct {
     float32x4_t neg_lr, eps, wd;
     uint32x4_t sign;
+    float32x4_t half; /* FAST */
+    uint32x4_t lo_bits, span_bits;    /* FAST's radicand range, as bit patterns */
 } consts_neon;
 
 /* Steps 1–2: the gradient after sign and decay. */
@@ -117,37 +104,26 @@ ALWAYS_INLINE float32x4_t update_exact(float32x4_t p, float32x4_t g, float32x4_t
     return vaddq_f32(p, vdivq_f32(vmulq_f32(c->neg_lr, g), d));
 }
 
-/* Steps 4–5, FAST; a lane outside the estimates' range takes the EXACT result. */
-ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t s, const consts_neon *c,
-                                      bool inside)
+/* Steps 4–5, FAST; a lane outside FAST's domain takes the EXACT result. */
+ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t s_old, float32x4_t s,
+                                      const consts_neon *c, bool inside)
 {
-    const float32x4_t one = vdupq_n_f32(1.0f), half = vdupq_n_f32(0.5f);
     const float32x4_t t = inside ? vaddq_f32(s, c->eps) : s; /* the radicand */
-    const uint32x4_t in_range = vandq_u32(vcgeq_f32(t, vdupq_n_f32(ADAGRAD_FAST_MIN)),
-                                          vcleq_f32(t, vdupq_n_f32(ADAGRAD_FAST_MAX)));
+    const uint32x4_t tb = vorrq_u32(vreinterpretq_u32_f32(t),
+                                    vandq_u32(vreinterpretq_u32_f32(s_old), vdupq_n_u32(0x80000000u)));
+    const uint32x4_t ok = vcleq_u32(vsubq_u32(tb, c->lo_bits), c->span_bits);
+
     const float32x4_t r0 = vrsqrteq_f32(t);
     const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(t, r0), r0));
-    float32x4_t inv_d;
-    if (inside) {
-        const float32x4_t e = vfmaq_f32(one, vnegq_f32(vmulq_f32(t, r1)), r1);
-        inv_d = vfmaq_f32(r1, r1, vmulq_f32(half, e));
-    } else {
-        const float32x4_t q = vmulq_f32(t, r1);
-        const float32x4_t e = vfmaq_f32(one, vnegq_f32(q), r1);
-        const float32x4_t root = vfmaq_f32(q, q, vmulq_f32(half, e));
-        const float32x4_t d = vaddq_f32(root, c->eps);
-        const float32x4_t y0 = vrecpeq_f32(d);
-        const float32x4_t y1 = vmulq_f32(y0, vrecpsq_f32(d, y0));
-        inv_d = vfmaq_f32(y1, y1, vfmaq_f32(one, vnegq_f32(d), y1));
-    }
-    const float32x4_t step = vmulq_f32(vmulq_f32(c->neg_lr, g), inv_d);
+    const float32x4_t q = vmulq_f32(t, r1);
+    const float32x4_t w = inside ? vmulq_f32(q, c->half) : vfmaq_f32(c->eps, q, c->half); /* q/2 + ε */
+    const float32x4_t f = vfmaq_f32(vdupq_n_f32(1.5f), vnegq_f32(w), r1);
+    const float32x4_t step = vmulq_f32(vmulq_f32(vmulq_f32(c->neg_lr, g), r1), f);
     const float32x4_t fast = vaddq_f32(p, step);
-    /* and |update| < ADAGRAD_FAST_STEP_MAX (vcagtq: |a| > |b|; SIMDe 0.7.4 has no vcaltq) */
-    const uint32x4_t ok = vandq_u32(in_range, vcagtq_f32(vdupq_n_f32(ADAGRAD_FAST_STEP_MAX), step));
-    if (vminvq_u32(ok) == UINT32_MAX) /* all lanes in range (NaN compares false) */
+    if (vminvq_u32(ok) == UINT32_MAX)
         return fast;
-    /* Rare: the lanes out of range take the EXACT result, each lane on its own,
-     * so an element's FAST result never depends on its neighbours. */
+    /* Rare: the lanes out of the domain take the EXACT result, each lane on
+     * its own, so an element's FAST result never depends on its neighbours. */
     return vbslq_f32(ok, fast, update_exact(p, g, s, c, inside));
 }
 
@@ -157,20 +133,32 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, cons
 {
     const float32x4_t p = vld1q_f32(param);
     const float32x4_t g = decayed_grad(vld1q_f32(grad), p, c, wd);
-    const float32x4_t s = vfmaq_f32(vld1q_f32(sum), g, g); /* step 3: s + g·g, one rounding */
+    const float32x4_t s_old = vld1q_f32(sum);
+    const float32x4_t s = vfmaq_f32(s_old, g, g); /* step 3: s + g·g, one rounding */
     vst1q_f32(sum, s);
-    vst1q_f32(param, fast ? update_fast(p, g, s, c, inside) : update_exact(p, g, s, c, inside));
+    vst1q_f32(param, fast ? update_fast(p, g, s_old, s, c, inside) : update_exact(p, g, s, c, inside));
+}
+
+static uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
 }
 
 /* The loop, specialised at compile time for each (fast, wd, inside). */
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
+    const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
     const consts_neon c = {
         .neg_lr = vdupq_n_f32(kp->neg_lr),
         .eps = vdupq_n_f32(kp->eps),
         .wd = vdupq_n_f32(kp->weight_decay),
         .sign = vdupq_n_u32((kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u),
+        .half = vdupq_n_f32(0.5f),
+        .lo_bits = vdupq_n_u32(f32_bits(lo)),
+        .span_bits = vdupq_n_u32(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo)),
     };
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
