@@ -53,7 +53,7 @@ static void note_bad(report *r, const char *fmt, ...)
 /* θ error against the oracle, in ulp of max(|θ_old|, |Δ|); both results
  * finite, or +-FLT_MAX against an infinity of the same sign (one step of
  * rounding at the top of the range). Negative: a mismatch of kind. */
-static double theta_error(float got, const oracle_result *o, float theta_old)
+double theta_error(float got, const oracle_result *o, float theta_old)
 {
     const double scale = fmax(fabs((double)theta_old), fabs(o->delta));
     if (isfinite(got) && isfinite(o->theta_ref))

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "oracle.h"
 #include "suite.h"
 
 /* Bounds against the double oracle rounded once to binary32 (ulp; see
@@ -43,6 +44,11 @@
  * above 2^99 with ε outside the root, or an update |Δ| that reaches 2^127
  * (adagrad.h). */
 bool fast_must_match_exact(float theta_old, float s_new, float grad, const adagrad_options *opt);
+
+/* θ's error against the oracle in ulp of max(|θ_old|, |Δ|) (±FLT_MAX next
+ * to an infinity of the same sign counts as one step); negative when the
+ * two differ in kind (finite against NaN, opposite infinities...). */
+double theta_error(float got, const oracle_result *o, float theta_old);
 
 typedef struct step_case {
     const char *what;     /* the body's name, for messages */
