@@ -377,16 +377,26 @@ static double ulp_distance(float got, float ref, double scale)
     return fabs(extended(got) - extended(ref)) / ulp_of(scale);
 }
 
-/* FAST must give EXACT's bits for this element (adagrad.h): its radicand
- * (s, or s + ε with EPS_INSIDE, in binary32) zero, subnormal, negative,
- * above 2^100, infinite or NaN; or ε > 2^99 outside the root. */
-static int fast_must_be_exact(const adagrad_options *o, float s)
+/* FAST must give EXACT's bits for this element (adagrad.h, "FAST's
+ * domain"): a call with lr ≥ 2^100; an element whose accumulator before the
+ * step is not ≥ +0 (sign bit set, or NaN), or whose radicand t (s, or s + ε
+ * with EPS_INSIDE, in binary32) is outside [lo, 2^100], lo = 2^-100 raised
+ * with ε outside the root to ratio·ε² (computed in binary32 as the kernels
+ * do; ratio is 2^26 or more on every ISA, so 2^26 is the safe side). */
+static int fast_must_be_exact(const adagrad_options *o, float s_old, float s)
 {
-    const int inside = (o->flags & ADAGRAD_EPS_INSIDE) != 0;
-    if (!inside && o->eps > 0x1p99f)
+    if (!(o->lr < 0x1p100f) || signbit(s_old) || isnan(s_old))
         return 1;
+    const int inside = (o->flags & ADAGRAD_EPS_INSIDE) != 0;
+    float lo = 0x1p-100f;
+    if (!inside) {
+        volatile float r = 0x1p26f * o->eps;
+        volatile float l = r * o->eps;
+        if (l > lo)
+            lo = l;
+    }
     volatile float t = inside ? s + o->eps : s;
-    return !(t >= FLT_MIN && t <= 0x1p100f);
+    return !(t >= lo && t <= 0x1p100f);
 }
 
 /* ---- expected status ---------------------------------------------------- */
@@ -587,7 +597,7 @@ static void check_outputs(const call *c, const args *a, const adagrad_kernels *k
             fail("EXACT element %zu of %zu: param 0x%08x, expected 0x%08x (param 0x%08x sum 0x%08x grad 0x%08x)",
                  i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
                  f_bits(c->grad[i]));
-        if (fast_must_be_exact(&c->opt, exp_sum[i]))
+        if (fast_must_be_exact(&c->opt, c->sum[i], exp_sum[i]))
             fail("FAST element %zu of %zu: param 0x%08x, EXACT 0x%08x, and FAST must be EXACT here "
                  "(param 0x%08x sum 0x%08x grad 0x%08x)",
                  i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
