@@ -28,8 +28,8 @@
  * The same source builds on x86-64 through SIMDe (-DADAGRAD_NEON_SIMDE, with
  * -mavx2 -mfma so that SIMDe's vfmaq_f32 is one fused operation) as the
  * test-only row adagrad_kernels_neon_simde, never part of the dispatch.
- * EXACT is bitwise the same on both routes; FAST is not (SIMDe's estimates
- * are SSE's 12-bit rsqrtps / rcpps), but stays within the same bound.
+ * EXACT is bitwise the same on both routes; FAST is not (SIMDe's estimate
+ * is SSE's 12-bit rsqrtps), but stays within the same bound.
  */
 #include <stdbool.h>
 #include <stdint.h>
