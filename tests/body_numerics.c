@@ -367,11 +367,12 @@ void body_sweep(void **state)
 }
 
 /* ---- fast_worst: the largest FAST errors found by searches of ~4·10^8
- * elements of sweep's kind (and ADAGRAD_TEST_SWEEP=50) on an AMD Zen 5 (AVX2 estimates are the CPU's
- * own; AVX-512's rcp14/rsqrt14 are the same on every CPU), with the error
- * each gave, in ulp of max(|θ_old|, |Δ|) against the double formula rounded
- * once. EXACT gives 1 to 2 ulp on them. Kept as regression cases: the
- * row's documented bound must hold here too. ---- */
+ * elements of sweep's kind (and ADAGRAD_TEST_SWEEP=50) on an AMD Zen 5,
+ * with the FAST kernels before bc72f7e (rcp + Newton on d): 5 and 6 ulp of
+ * max(|θ_old|, |Δ|) against the double formula rounded once, above the
+ * documented 4 (AVX2 estimates are the CPU's own; AVX-512's rcp14/rsqrt14
+ * are the same on every CPU). EXACT gives 1 to 2 ulp on them; the current
+ * kernels ≤ 4. Kept as regression cases: the row's bound must hold here. ---- */
 void body_fast_worst(void **state)
 {
     const test_row *row = suite_row(state);
