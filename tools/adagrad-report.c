@@ -39,6 +39,9 @@ static void usage(FILE *f)
           "  --seed N            seed of the random inputs (default 1)\n"
           "  --clock cpu|wall    time with this thread's CPU clock (default: robust when other\n"
           "                      processes share the cores) or with the wall clock\n"
+          "  --threads LIST      thread counts of the multi-threaded section, e.g. 1,2,4 (default:\n"
+          "                      1, 2, 4, ... up to adagrad_max_threads(), and that number itself);\n"
+          "                      0 or none: skip it. Include 1 for the speed-up column\n"
           "  --json, --csv       machine-readable output instead of the table\n"
           "  -o, --output FILE   write the table, JSON or CSV to FILE instead of stdout\n"
           "  --plot FILE.png     also draw throughput against size, with the roofline (gnuplot)\n"
@@ -57,7 +60,17 @@ static void usage(FILE *f)
           "in ulp of max(|theta_old|, |update|) after one step (DESIGN.md's metric).\n"
           "ADAGRAD_ISA in the environment changes what dispatch picks (shown), not what is timed.\n"
           "\n"
-          "Exit status: 0 success, 1 failure at run time, 2 bad arguments.\n",
+          "Multi-threaded section: adagrad_step_f32_mt with the implementation dispatch picked,\n"
+          "EXACT and FAST, at the sizes in DRAM (working set >= 4x L3; if none, the largest size),\n"
+          "on each thread count, timed with the WALL clock (a thread's CPU clock would count only\n"
+          "the calling thread's share); speed-up over 1 thread and %% of the single-thread roofline.\n"
+          "It also checks that one multi-threaded step leaves theta and sum with exactly the bits\n"
+          "of one adagrad_step_f32 call (\"bitwise identical to one call: yes/no\"; no: exit 1).\n"
+          "OMP_NUM_THREADS sets adagrad_max_threads(). In --csv those rows have mode exact-mt and\n"
+          "fast-mt; in --json they are under \"multithread\".\n"
+          "\n"
+          "Exit status: 0 success, 1 failure at run time (or a multi-threaded step that is not\n"
+          "bitwise identical to one call), 2 bad arguments.\n",
           f);
 }
 
@@ -112,6 +125,49 @@ static int parse_sizes(const char *list, size_t **sizes, size_t *count)
     }
 }
 
+/* --threads: 0 or none (skip), or a list of counts from 1 to 1024, kept
+ * sorted and without repeats. */
+static int parse_threads(const char *list, unsigned *threads, size_t *count)
+{
+    *count = 0;
+    if (strcmp(list, "0") == 0 || strcmp(list, "none") == 0)
+        return 0;
+    for (const char *p = list;;) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return -1;
+        errno = 0;
+        const unsigned long v = strtoul(p, &end, 10);
+        if (errno || v < 1 || v > 1024 || (*end != ',' && *end != '\0'))
+            return -1;
+        size_t at = 0;
+        while (at < *count && threads[at] < v)
+            at++;
+        if (at == *count || threads[at] != v) {
+            if (*count == 64)
+                return -1;
+            memmove(threads + at + 1, threads + at, (*count - at) * sizeof *threads);
+            threads[at] = (unsigned)v;
+            (*count)++;
+        }
+        if (*end == '\0')
+            return 0;
+        p = end + 1;
+    }
+}
+
+/* The default: 1, 2, 4, ... up to max, and max itself. */
+static size_t default_threads(unsigned *threads)
+{
+    const int max_threads = adagrad_max_threads();
+    const unsigned max = max_threads < 1 ? 1 : max_threads > 1024 ? 1024 : (unsigned)max_threads;
+    size_t count = 0;
+    for (unsigned t = 1; t < max; t *= 2)
+        threads[count++] = t;
+    threads[count++] = max;
+    return count;
+}
+
 static int parse_uint(const char *text, unsigned long long lo, unsigned long long hi, unsigned long long *out)
 {
     char *end;
@@ -135,6 +191,9 @@ typedef struct options {
     int wall_clock;
     int json, csv, quiet, torch;
     unsigned torch_threads;
+    unsigned threads[64];
+    size_t thread_count;
+    int threads_given;
     const char *torch_script, *output, *plot, *compare_a, *compare_b;
     int measuring_option; /* an option that only makes sense with a measurement */
 } options;
@@ -210,6 +269,13 @@ static int parse_args(int argc, char **argv, options *o)
             if (strcmp(value, "cpu") != 0 && strcmp(value, "wall") != 0)
                 return bad_usage("--clock: '%s' is neither cpu nor wall", value);
             o->wall_clock = strcmp(value, "wall") == 0;
+            o->measuring_option = 1;
+        } else if (strcmp(arg, "--threads") == 0) {
+            TAKES_VALUE();
+            if (parse_threads(value, o->threads, &o->thread_count) != 0)
+                return bad_usage("--threads: '%s' is neither 0, none, nor a list of up to 64 thread counts "
+                                 "from 1 to 1024 (e.g. 1,2,4)", value);
+            o->threads_given = 1;
             o->measuring_option = 1;
         } else if (strcmp(arg, "--json") == 0) {
             NO_VALUE();
@@ -435,10 +501,16 @@ int main(int argc, char **argv)
     run.seed = o.seed;
     report_copy(run.clock, sizeof run.clock, o.wall_clock ? "wall" : "thread-cpu");
 
+    if (!o.threads_given)
+        o.thread_count = default_threads(o.threads);
+
     progress_state prog = {report_now(), isatty(STDERR_FILENO), 0};
-    const report_config cfg = {o.sizes, o.size_count, o.reps, o.batch_ms, o.seed, !o.wall_clock,
+    const report_config cfg = {o.sizes,      o.size_count, o.reps,           o.batch_ms,
+                               o.seed,       !o.wall_clock, o.threads,       o.thread_count,
                                o.quiet ? NULL : show_progress, &prog};
     int status = report_measure(&run, &rows, &cfg) == 0 ? 0 : 1;
+    if (status == 0)
+        status = report_measure_threads(&run, &cfg) == 0 ? 0 : 1;
     if (status == 0 && o.torch) {
         if (!o.quiet)
             show_progress(&prog, "torch.optim.Adagrad (tools/torch_compare.py)", false);
@@ -461,6 +533,10 @@ int main(int argc, char **argv)
     }
     if (status == 0 && o.plot)
         status = report_plot(&run, o.plot);
+    if (status == 0 && run.mt_identical == 0) {
+        fprintf(stderr, "adagrad-report: adagrad_step_f32_mt did NOT give the bits of one adagrad_step_f32 call\n");
+        status = 1;
+    }
     if (out != stdout)
         fclose(out);
     report_run_free(&run);

@@ -3,7 +3,8 @@
  *
  *   adagrad-report.c   command line, the order of the work
  *   report_sys.c       what the machine is: CPU model, caches, default sizes
- *   report_measure.c   inputs, timing (warm-up, interleaved repetitions), ulp
+ *   report_measure.c   inputs, timing (warm-up, interleaved repetitions), ulp;
+ *                      the multi-threaded section (adagrad_step_f32_mt)
  *   report_output.c    derived figures; table, JSON and CSV writers
  *   report_json.c      a small JSON reader (--compare, the torch script)
  *   report_compare.c   two JSON runs side by side
@@ -39,6 +40,10 @@ void report_cpu_model(char *buf, size_t size);
 void report_detect_caches(report_caches *c);
 /* Default sizes, one per level (L1, L2, L3, DRAM); returns how many (≤ 4). */
 size_t report_default_sizes(const report_caches *c, size_t sizes[4]);
+/* CPU seconds all CPUs have spent busy since boot (/proc/stat), -1 when
+ * unknown; and how many CPUs are online (0 when unknown). */
+double report_busy_cpu_seconds(void);
+int report_online_cpus(void);
 /* "L1", "L2", "L3" or "DRAM": the smallest level the working set fits in. */
 const char *report_level(const report_caches *c, size_t n);
 
@@ -49,6 +54,10 @@ typedef struct report_result {
     size_t n;
     double sec_median, sec_min, sec_max, sec_q1, sec_q3; /* seconds per call */
     double ulp_max; /* worst θ error in ulp (DESIGN.md's metric); NaN: not measured */
+    /* Multi-threaded rows only (report_run.mt); 0 in the others. */
+    unsigned threads;      /* the thread count asked of adagrad_step_f32_mt */
+    unsigned threads_used; /* what it can use at n (ADAGRAD_MT_MIN_ELEMENTS per thread) */
+    int identical;         /* after one step, the bits of one adagrad_step_f32 call: 1 yes, 0 no, -1 unknown */
 } report_result;
 
 typedef struct report_impl_status {
@@ -76,10 +85,23 @@ typedef struct report_run {
     char torch_note[320];
     report_result *results;
     size_t result_count, result_cap;
+    /* The multi-threaded section: adagrad_step_f32_mt with the dispatched
+     * implementation, wall clock, at the run's DRAM size(s). */
+    char mt_status[16];     /* "off" (--threads 0, or an older file), "ok" */
+    char mt_impl[32];       /* the implementation it ran (dispatch) */
+    int mt_max_threads;     /* adagrad_max_threads() */
+    bool mt_openmp;         /* the library was built with OpenMP */
+    int mt_identical;       /* every row's check: 1 yes, 0 no, -1 not checked */
+    int mt_online_cpus;     /* 0: unknown */
+    double mt_others_cpus;  /* CPUs other processes kept busy during the section, on average; NaN: unknown */
+    char mt_env[128];       /* OMP_NUM_THREADS, OMP_WAIT_POLICY, ... as set; "" when none */
+    report_result *mt;      /* ordered by n, mode (exact, fast), threads */
+    size_t mt_count, mt_cap;
 } report_run;
 
 /* Appends a zeroed result; exits on out-of-memory. */
 report_result *report_add_result(report_run *run);
+report_result *report_add_mt_result(report_run *run); /* the same, to run->mt */
 const report_result *report_find(const report_run *run, size_t n, const char *impl, const char *mode);
 void report_run_free(report_run *run);
 /* Stable sort by n: the table groups rows by size, torch rows come last. */
@@ -92,6 +114,10 @@ double report_roofline_gelem(const report_run *run, size_t n, const char **which
 double report_speedup(const report_run *run, const report_result *r); /* over scalar, same mode */
 double report_roofline_pct(const report_run *run, const report_result *r);
 double report_vs_torch(const report_run *run, const report_result *r, const char *torch_mode);
+/* Multi-threaded rows: over the 1-thread row of the same n and mode (NaN
+ * when 1 thread was not timed), and % of the single-thread roofline at n. */
+double report_mt_speedup(const report_run *run, const report_result *r);
+double report_mt_roofline_pct(const report_run *run, const report_result *r);
 
 void report_print_table(FILE *f, const report_run *run);
 void report_print_json(FILE *f, const report_run *run);
@@ -109,6 +135,8 @@ typedef struct report_config {
     double batch_ms;
     uint64_t seed;
     bool cpu_clock; /* time batches with the thread's CPU clock, not the wall clock */
+    const unsigned *threads; /* thread counts of the multi-threaded section; none: skip it */
+    size_t thread_count;
     report_progress_fn progress;
     void *progress_ctx;
 } report_config;
@@ -123,6 +151,13 @@ typedef struct report_rows {
 /* Measures the rows at every size into run. Returns 0, or -1 (message
  * printed) when memory runs out. */
 int report_measure(report_run *run, const report_rows *rows, const report_config *cfg);
+/* The sizes the multi-threaded section runs at: those whose working set is
+ * at least 4x the L3 (DRAM), or else the largest. Returns how many. */
+size_t report_mt_sizes(const report_run *run, const report_config *cfg, size_t *out);
+/* Times adagrad_step_f32_mt (dispatched implementation, EXACT and FAST, each
+ * of cfg->threads, wall clock) and checks its bits against one call. Fills
+ * run->mt*. Returns 0, or -1 (message printed) when memory runs out. */
+int report_measure_threads(report_run *run, const report_config *cfg);
 /* DESIGN.md's θ error of one element after one step, in ulp (see the .c). */
 double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
                               float theta_new);

@@ -69,7 +69,49 @@ static int from_json(const rjson *root, report_run *run, char *err, size_t err_s
         r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
         r->ulp_max = rjson_number(rjson_get(o, "ulp_max"));
     }
+    /* The multi-threaded section: absent from files written before it. */
+    const rjson *mt = rjson_get(root, "multithread");
+    report_copy(run->mt_status, sizeof run->mt_status, mt ? rjson_string(rjson_get(mt, "status")) : "off");
+    copy_string(run->mt_impl, sizeof run->mt_impl, rjson_get(mt, "impl"));
+    const double max_threads = whole(rjson_get(mt, "max_threads"));
+    run->mt_max_threads = max_threads <= 1e6 ? (int)max_threads : 0;
+    const rjson *same = rjson_get(mt, "bitwise_identical");
+    run->mt_identical = same && same->type == RJSON_BOOL ? (int)same->number : -1;
+    run->mt_others_cpus = rjson_number(rjson_get(mt, "other_processes_cpus"));
+    const rjson *mt_results = rjson_get(mt, "results");
+    for (size_t i = 0; mt_results && mt_results->type == RJSON_ARRAY && i < mt_results->count; i++) {
+        const rjson *o = &mt_results->items[i];
+        const double n = whole(rjson_get(o, "n")), sec = rjson_number(rjson_get(o, "sec_median"));
+        const double threads = whole(rjson_get(o, "threads")), used = whole(rjson_get(o, "threads_used"));
+        if (!(n >= 1) || !(sec > 0) || !(threads >= 1 && threads <= 1e6) || !(used <= 1e6)) {
+            snprintf(err, err_size, "multithread result %zu has no valid \"n\", \"threads\" and \"sec_median\"", i);
+            return -1;
+        }
+        report_result *r = report_add_mt_result(run);
+        r->n = (size_t)n;
+        copy_string(r->impl, sizeof r->impl, rjson_get(o, "impl"));
+        copy_string(r->mode, sizeof r->mode, rjson_get(o, "mode"));
+        r->threads = (unsigned)threads;
+        r->threads_used = (unsigned)used;
+        r->sec_median = sec;
+        r->sec_min = rjson_number(rjson_get(o, "sec_min"));
+        r->sec_max = rjson_number(rjson_get(o, "sec_max"));
+        r->sec_q1 = rjson_number(rjson_get(o, "sec_q1"));
+        r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
+        const rjson *id = rjson_get(o, "bitwise_identical");
+        r->identical = id && id->type == RJSON_BOOL ? (int)id->number : -1;
+    }
     return 0;
+}
+
+static const report_result *find_mt(const report_run *run, size_t n, const char *mode, unsigned threads)
+{
+    for (size_t i = 0; i < run->mt_count; i++) {
+        const report_result *r = &run->mt[i];
+        if (r->n == n && r->threads == threads && strcmp(r->mode, mode) == 0)
+            return r;
+    }
+    return NULL;
 }
 
 int report_read_json_run(const char *path, report_run *run, char *err, size_t err_size)
@@ -154,6 +196,32 @@ int report_compare(FILE *f, const char *path_a, const char *path_b)
                 exp(log_sum / (double)common));
     else
         fprintf(f, "\nno step row appears in both runs\n");
+
+    /* The multi-threaded rows (wall clock; not in the geometric mean). */
+    if (a.mt_count > 0 || b.mt_count > 0) {
+        fprintf(f, "\nmulti-threaded (adagrad_step_f32_mt, wall clock): A %s, B %s\n", *a.mt_impl ? a.mt_impl : "-",
+                *b.mt_impl ? b.mt_impl : "-");
+        fprintf(f, "%-10s %7s %-6s %10s %10s %7s %7s %7s\n", "n", "threads", "mode", "A G el/s", "B G el/s", "B/A",
+                "A x1", "B x1");
+        for (int pass = 0; pass < 2; pass++) {
+            const report_run *run = pass ? &b : &a, *other = pass ? &a : &b;
+            for (size_t i = 0; i < run->mt_count; i++) {
+                const report_result *r = &run->mt[i];
+                const report_result *o = find_mt(other, r->n, r->mode, r->threads);
+                if (pass && o)
+                    continue; /* printed with A's rows */
+                const report_result *ra = pass ? o : r, *rb = pass ? r : o;
+                const double ga = report_gelem(ra), gb = report_gelem(rb);
+                fprintf(f, "%-10zu %7u %-6s", r->n, r->threads, r->mode);
+                print_cell(f, 10, "%.3f", ga);
+                print_cell(f, 10, "%.3f", gb);
+                print_cell(f, 7, "%.2fx", gb / ga);
+                print_cell(f, 7, "%.2fx", ra ? report_mt_speedup(&a, ra) : NAN);
+                print_cell(f, 7, "%.2fx", rb ? report_mt_speedup(&b, rb) : NAN);
+                fputc('\n', f);
+            }
+        }
+    }
     report_run_free(&a);
     report_run_free(&b);
     return 0;

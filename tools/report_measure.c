@@ -28,6 +28,17 @@
  * measures elapsed time instead (on an idle machine the two agree).
  * The roofline loops (kernels.h: the same traffic as a step, only an xor)
  * run on their own scratch buffers, since they scramble bits.
+ *
+ * The multi-threaded section (report_measure_threads) times the public
+ * adagrad_step_f32_mt with the dispatched implementation, EXACT and FAST,
+ * for each thread count, at the run's DRAM size(s), the same way (warm-up,
+ * calibrated batches, interleaved repetitions, median) but always with the
+ * wall clock: a thread's CPU clock counts only the calling thread's share of
+ * a call that other threads help with (and the process CPU clock would add
+ * up every thread's time). The calibration also pays for the creation of
+ * the OpenMP thread pool. Before timing, it checks that one step from the
+ * initial inputs on each thread count leaves θ and s with exactly the bits
+ * of one adagrad_step_f32 call over the whole tensor.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <float.h>
@@ -50,6 +61,14 @@ double report_thread_cpu(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Every thread's CPU time (for the multi-threaded section's load figure). */
+static double process_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -150,7 +169,8 @@ static const adagrad_options opt_exact = {REPORT_LR, REPORT_EPS, 0.0f, 0u};
 static const adagrad_options opt_fast = {REPORT_LR, REPORT_EPS, 0.0f, ADAGRAD_FAST};
 
 typedef struct timed {
-    const adagrad_kernels *row;
+    const adagrad_kernels *row; /* NULL: adagrad_step_f32_mt on `threads` threads */
+    unsigned threads;
     const char *mode; /* "exact", "fast", "roofline" */
     size_t iters;     /* calls per batch */
     double *samples;  /* seconds per call, one per repetition */
@@ -159,9 +179,13 @@ typedef struct timed {
 
 static double time_batch(const timed *t, const buffers *b, size_t iters, bool cpu_clock)
 {
-    double (*const clock)(void) = cpu_clock ? report_thread_cpu : report_now;
+    double (*const clock)(void) = cpu_clock && t->row ? report_thread_cpu : report_now;
     const double t0 = clock();
-    if (strcmp(t->mode, "roofline") == 0) {
+    if (!t->row) {
+        const adagrad_options *opt = strcmp(t->mode, "fast") == 0 ? &opt_fast : &opt_exact;
+        for (size_t i = 0; i < iters; i++) /* valid: cannot fail */
+            adagrad_step_f32_mt(b->param, b->sum, b->grad, b->n, opt, (int)t->threads);
+    } else if (strcmp(t->mode, "roofline") == 0) {
         for (size_t i = 0; i < iters; i++)
             t->row->traffic(b->scratch_p, b->scratch_s, b->grad, b->n);
     } else {
@@ -308,4 +332,176 @@ int report_measure(report_run *run, const report_rows *rows, const report_config
         if (measure_size(run, rows, cfg, i) != 0)
             return -1;
     return 0;
+}
+
+/* ---- The multi-threaded section ---- */
+
+size_t report_mt_sizes(const report_run *run, const report_config *cfg, size_t *out)
+{
+    size_t count = 0, largest = 0;
+    for (size_t i = 0; i < cfg->size_count; i++) {
+        const size_t n = cfg->sizes[i];
+        int seen = 0;
+        for (size_t j = 0; j < count; j++)
+            seen |= out[j] == n;
+        if (!seen && run->caches.l3 > 0 &&
+            (double)n * REPORT_WORKING_SET_PER_ELEMENT >= 4.0 * (double)run->caches.l3)
+            out[count++] = n;
+        if (n > largest)
+            largest = n;
+    }
+    if (count == 0 && cfg->size_count > 0)
+        out[count++] = largest;
+    return count;
+}
+
+/* What adagrad_step_f32_mt can use at n (parallel.c: at least
+ * ADAGRAD_MT_MIN_ELEMENTS elements per thread; one thread without OpenMP). */
+static unsigned threads_used(const report_run *run, unsigned threads, size_t n)
+{
+    if (!run->mt_openmp)
+        return 1;
+    const size_t cap = n / ADAGRAD_MT_MIN_ELEMENTS;
+    return threads <= cap ? threads : cap > 0 ? (unsigned)cap : 1;
+}
+
+/* One step from the initial inputs on `threads` threads against one
+ * adagrad_step_f32 call (ref_p, ref_s): 1 when θ and s match bit for bit. */
+static int same_bits(const buffers *b, const float *ref_p, const float *ref_s, const adagrad_options *opt,
+                     unsigned threads)
+{
+    memcpy(b->scratch_p, b->param, b->n * sizeof(float));
+    memcpy(b->scratch_s, b->sum, b->n * sizeof(float));
+    if (adagrad_step_f32_mt(b->scratch_p, b->scratch_s, b->grad, b->n, opt, (int)threads) != ADAGRAD_OK)
+        return 0;
+    return memcmp(b->scratch_p, ref_p, b->n * sizeof(float)) == 0 &&
+           memcmp(b->scratch_s, ref_s, b->n * sizeof(float)) == 0;
+}
+
+static int measure_threads_at(report_run *run, const report_config *cfg, size_t n, size_t index, size_t count)
+{
+    char what[160];
+    snprintf(what, sizeof what, "threads [%zu/%zu] n=%zu: preparing inputs", index + 1, count, n);
+    progress(cfg, what, false);
+    buffers b;
+    float *ref_p = NULL, *ref_s = NULL;
+    const size_t k_count = 2 * cfg->thread_count;
+    timed *ks = calloc(k_count, sizeof *ks);
+    double *samples = calloc(k_count * cfg->reps, sizeof *samples);
+    const int made = make_buffers(&b, n, cfg->seed);
+    if (made == 0) {
+        ref_p = alloc_floats(n);
+        ref_s = alloc_floats(n);
+    }
+    if (made != 0 || !ks || !samples || !ref_p || !ref_s) {
+        fprintf(stderr, "adagrad-report: out of memory for the multi-threaded step at n=%zu\n", n);
+        if (made == 0)
+            free_buffers(&b);
+        free(ks);
+        free(samples);
+        free(ref_p);
+        free(ref_s);
+        return -1;
+    }
+    for (size_t i = 0; i < k_count; i++) {
+        ks[i].row = NULL;
+        ks[i].mode = i < cfg->thread_count ? "exact" : "fast";
+        ks[i].threads = cfg->threads[i % cfg->thread_count];
+        ks[i].samples = samples + i * cfg->reps;
+    }
+
+    /* The check first, on the initial inputs: per mode, one call is the reference. */
+    snprintf(what, sizeof what, "threads [%zu/%zu] n=%zu: bitwise check", index + 1, count, n);
+    progress(cfg, what, true);
+    int identical[2 * 64];
+    for (size_t i = 0; i < k_count; i++) {
+        const adagrad_options *opt = strcmp(ks[i].mode, "fast") == 0 ? &opt_fast : &opt_exact;
+        if (i % cfg->thread_count == 0) {
+            memcpy(ref_p, b.param, n * sizeof(float));
+            memcpy(ref_s, b.sum, n * sizeof(float));
+            adagrad_step_f32(ref_p, ref_s, b.grad, n, opt); /* valid: cannot fail */
+        }
+        identical[i] = same_bits(&b, ref_p, ref_s, opt, ks[i].threads);
+    }
+
+    const double target = cfg->batch_ms * 1e-3;
+    snprintf(what, sizeof what, "threads [%zu/%zu] n=%zu: warm-up", index + 1, count, n);
+    progress(cfg, what, true);
+    for (size_t i = 0; i < k_count; i++)
+        calibrate(&ks[i], &b, target, false);
+    for (unsigned r = 0; r < cfg->reps; r++) {
+        snprintf(what, sizeof what, "threads [%zu/%zu] n=%zu: repetition %u/%u", index + 1, count, n, r + 1,
+                 cfg->reps);
+        progress(cfg, what, true);
+        for (size_t j = 0; j < k_count; j++) {
+            timed *t = &ks[(j + r) % k_count];
+            t->samples[r] = time_batch(t, &b, t->iters, false) / (double)t->iters;
+        }
+    }
+
+    for (size_t i = 0; i < k_count; i++) {
+        report_result *res = report_add_mt_result(run);
+        report_copy(res->impl, sizeof res->impl, run->mt_impl);
+        report_copy(res->mode, sizeof res->mode, ks[i].mode);
+        res->n = n;
+        res->threads = ks[i].threads;
+        res->threads_used = threads_used(run, ks[i].threads, n);
+        res->identical = identical[i];
+        if (!identical[i])
+            run->mt_identical = 0;
+        fill_stats(res, ks[i].samples, cfg->reps);
+    }
+    free(ks);
+    free(samples);
+    free(ref_p);
+    free(ref_s);
+    free_buffers(&b);
+    return 0;
+}
+
+int report_measure_threads(report_run *run, const report_config *cfg)
+{
+    report_copy(run->mt_impl, sizeof run->mt_impl, adagrad_isa_name(adagrad_active_isa()));
+    run->mt_max_threads = adagrad_max_threads();
+    run->mt_others_cpus = NAN;
+#ifdef ADAGRAD_REPORT_OPENMP
+    run->mt_openmp = true;
+#else
+    run->mt_openmp = false;
+#endif
+    if (cfg->thread_count == 0 || cfg->size_count == 0) {
+        report_copy(run->mt_status, sizeof run->mt_status, "off");
+        run->mt_identical = -1;
+        return 0;
+    }
+    report_copy(run->mt_status, sizeof run->mt_status, "ok");
+    run->mt_identical = 1;
+    run->mt_online_cpus = report_online_cpus();
+    static const char *const env[] = {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND",
+                                      "OMP_PLACES", "OMP_DYNAMIC", "OMP_THREAD_LIMIT"};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        const char *v = getenv(env[i]);
+        const size_t used = strlen(run->mt_env);
+        if (v)
+            snprintf(run->mt_env + used, sizeof run->mt_env - used, "%s%s=%.24s", used ? " " : "", env[i], v);
+    }
+    /* How busy the other processes kept the CPUs meanwhile: every CPU's busy
+     * time, less this process's own CPU time, over the elapsed time. */
+    const double busy0 = report_busy_cpu_seconds(), self0 = process_cpu(), wall0 = report_now();
+    size_t *sizes = malloc(cfg->size_count * sizeof *sizes);
+    if (!sizes) {
+        fprintf(stderr, "adagrad-report: out of memory\n");
+        return -1;
+    }
+    const size_t count = report_mt_sizes(run, cfg, sizes);
+    int status = 0;
+    for (size_t i = 0; i < count && status == 0; i++)
+        status = measure_threads_at(run, cfg, sizes[i], i, count);
+    free(sizes);
+    const double busy1 = report_busy_cpu_seconds(), self1 = process_cpu(), wall1 = report_now();
+    if (busy0 >= 0 && busy1 >= 0 && wall1 - wall0 > 0.2) {
+        const double others = (busy1 - busy0 - (self1 - self0)) / (wall1 - wall0);
+        run->mt_others_cpus = others < 0 ? 0 : others; /* the jiffy counts are coarse */
+    }
+    return status;
 }

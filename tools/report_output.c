@@ -6,27 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adagrad.h"
 #include "report.h"
 
 /* ---- The run's result list ---- */
 
-report_result *report_add_result(report_run *run)
+static report_result *add_to(report_result **list, size_t *count, size_t *capacity)
 {
-    if (run->result_count == run->result_cap) {
-        const size_t cap = run->result_cap ? 2 * run->result_cap : 64;
-        report_result *p = realloc(run->results, cap * sizeof *p);
+    if (*count == *capacity) {
+        const size_t cap = *capacity ? 2 * *capacity : 64;
+        report_result *p = realloc(*list, cap * sizeof *p);
         if (!p) {
             fprintf(stderr, "adagrad-report: out of memory\n");
             exit(1);
         }
-        run->results = p;
-        run->result_cap = cap;
+        *list = p;
+        *capacity = cap;
     }
-    report_result *r = &run->results[run->result_count++];
+    report_result *r = &(*list)[(*count)++];
     memset(r, 0, sizeof *r);
     r->ulp_max = NAN;
+    r->identical = -1;
     return r;
 }
+
+report_result *report_add_result(report_run *run)
+{
+    return add_to(&run->results, &run->result_count, &run->result_cap);
+}
+
+report_result *report_add_mt_result(report_run *run) { return add_to(&run->mt, &run->mt_count, &run->mt_cap); }
 
 const report_result *report_find(const report_run *run, size_t n, const char *impl, const char *mode)
 {
@@ -43,6 +52,9 @@ void report_run_free(report_run *run)
     free(run->results);
     run->results = NULL;
     run->result_count = run->result_cap = 0;
+    free(run->mt);
+    run->mt = NULL;
+    run->mt_count = run->mt_cap = 0;
 }
 
 void report_sort_results(report_run *run)
@@ -107,6 +119,21 @@ double report_vs_torch(const report_run *run, const report_result *r, const char
     return report_gelem(r) / report_gelem(report_find(run, r->n, "torch", torch_mode));
 }
 
+double report_mt_speedup(const report_run *run, const report_result *r)
+{
+    for (size_t i = 0; i < run->mt_count; i++) {
+        const report_result *one = &run->mt[i];
+        if (one->n == r->n && one->threads == 1 && strcmp(one->mode, r->mode) == 0)
+            return report_gelem(r) / report_gelem(one);
+    }
+    return NAN;
+}
+
+double report_mt_roofline_pct(const report_run *run, const report_result *r)
+{
+    return 100.0 * report_gelem(r) / report_roofline_gelem(run, r->n, NULL);
+}
+
 /* ---- Table ---- */
 
 static void human_bytes(char *buf, size_t size, double bytes)
@@ -155,6 +182,56 @@ static void print_header(FILE *f, const report_run *run)
         fprintf(f, "torch:           %s\n", run->torch_note);
 }
 
+static const char *yes_no(int v) { return v > 0 ? "yes" : v == 0 ? "no" : "-"; }
+
+/* The multi-threaded section, after the single-thread table. */
+static void print_threads(FILE *f, const report_run *run)
+{
+    if (strcmp(run->mt_status, "ok") != 0 || run->mt_count == 0)
+        return;
+    fprintf(f, "\nmulti-threaded: adagrad_step_f32_mt, %s (dispatch), adagrad_max_threads() = %d%s\n",
+            run->mt_impl, run->mt_max_threads, run->mt_openmp ? "" : " (library built without OpenMP)");
+    fprintf(f, "method:          median of %u interleaved repetitions, batches >= %g ms, WALL clock: the\n"
+               "                 thread CPU clock of the table above would count only the calling thread's\n"
+               "                 share of a multi-threaded call; at least %d elements per thread\n"
+               "                 (ADAGRAD_MT_MIN_ELEMENTS); x1: over 1 thread, same mode; %%roof1: of the\n"
+               "                 single-thread roofline above at that size\n",
+            run->reps, run->batch_ms, ADAGRAD_MT_MIN_ELEMENTS);
+    if (!isnan(run->mt_others_cpus) && run->mt_online_cpus > 0)
+        fprintf(f, "load:            other processes kept %.2f of the %d online CPUs busy meanwhile%s\n",
+                run->mt_others_cpus, run->mt_online_cpus,
+                run->mt_others_cpus >= 0.25 ? " (a wall-clock figure with\n"
+                                              "                 threads waiting for a core: expect noise)" : "");
+    if (*run->mt_env)
+        fprintf(f, "environment:     %s\n", run->mt_env);
+    size_t last_n = 0;
+    for (size_t i = 0; i < run->mt_count; i++) {
+        const report_result *r = &run->mt[i];
+        if (i == 0 || r->n != last_n) {
+            last_n = r->n;
+            char ws[16];
+            human_bytes(ws, sizeof ws, (double)r->n * REPORT_WORKING_SET_PER_ELEMENT);
+            fprintf(f, "\nn = %zu (%s, %s working set), multi-threaded\n", r->n, report_level(&run->caches, r->n),
+                    ws);
+            fprintf(f, "  %7s %4s %-6s %9s %15s %8s %6s %7s %9s\n", "threads", "used", "mode", "G elem/s",
+                    "spread min/max", "GB/s", "x1", "%roof1", "same bits");
+        }
+        char spread[32];
+        snprintf(spread, sizeof spread, "%+.1f/%+.1f%%", 100.0 * (r->sec_median / r->sec_max - 1.0),
+                 100.0 * (r->sec_median / r->sec_min - 1.0));
+        fprintf(f, "  %7u %4u %-6s", r->threads, r->threads_used, r->mode);
+        cell(f, 9, "%.3f", report_gelem(r));
+        fprintf(f, " %15s", spread);
+        cell(f, 8, "%.1f", report_gbps(r));
+        cell(f, 6, "%.2f", report_mt_speedup(run, r));
+        cell(f, 7, "%.1f%%", report_mt_roofline_pct(run, r));
+        fprintf(f, " %9s\n", yes_no(r->identical));
+    }
+    fprintf(f, "\nbitwise identical to one call: %s (theta and sum after one step from the same inputs, "
+               "EXACT and FAST, every thread count above)\n",
+            yes_no(run->mt_identical));
+}
+
 void report_print_table(FILE *f, const report_run *run)
 {
     print_header(f, run);
@@ -196,6 +273,7 @@ void report_print_table(FILE *f, const report_run *run)
     if (torch)
         fprintf(f, "\nxtorch, xtorch-fe: this row's throughput over torch.optim.Adagrad.step() (foreach=False, "
                    "foreach=True) at the same size\n");
+    print_threads(f, run);
 }
 
 /* ---- JSON ---- */
@@ -291,10 +369,46 @@ void report_print_json(FILE *f, const report_run *run)
         json_key_number(f, "vs_torch_foreach", report_vs_torch(run, r, "foreach"));
         fputc('}', f);
     }
-    fprintf(f, "\n  ]\n}\n");
+    fprintf(f, "\n  ],\n  \"multithread\": {\"status\": ");
+    report_json_string(f, run->mt_status);
+    fprintf(f, ", \"function\": \"adagrad_step_f32_mt\", \"impl\": ");
+    report_json_string(f, run->mt_impl);
+    fprintf(f, ", \"clock\": \"wall\", \"max_threads\": %d, \"openmp\": %s, \"min_elements_per_thread\": %d, "
+               "\"roofline\": \"single-thread roofline at the same size\", \"bitwise_identical\": %s, "
+               "\"online_cpus\": %d",
+            run->mt_max_threads, run->mt_openmp ? "true" : "false", ADAGRAD_MT_MIN_ELEMENTS,
+            run->mt_identical < 0 ? "null" : run->mt_identical ? "true" : "false", run->mt_online_cpus);
+    json_key_number(f, "other_processes_cpus", run->mt_others_cpus);
+    fprintf(f, ", \"environment\": ");
+    report_json_string(f, run->mt_env);
+    fprintf(f, ",\n    \"results\": [");
+    for (size_t i = 0; i < run->mt_count; i++) {
+        const report_result *r = &run->mt[i];
+        fprintf(f, "%s\n      {\"n\": %zu, \"level\": \"%s\", \"impl\": ", i ? "," : "", r->n,
+                report_level(&run->caches, r->n));
+        report_json_string(f, r->impl);
+        fprintf(f, ", \"mode\": ");
+        report_json_string(f, r->mode);
+        fprintf(f, ", \"threads\": %u, \"threads_used\": %u", r->threads, r->threads_used);
+        json_key_number(f, "sec_median", r->sec_median);
+        json_key_number(f, "sec_min", r->sec_min);
+        json_key_number(f, "sec_max", r->sec_max);
+        json_key_number(f, "sec_q1", r->sec_q1);
+        json_key_number(f, "sec_q3", r->sec_q3);
+        json_key_number(f, "gelem_s", report_gelem(r));
+        json_key_number(f, "gb_s", report_gbps(r));
+        json_key_number(f, "speedup_vs_1_thread", report_mt_speedup(run, r));
+        json_key_number(f, "roofline_pct", report_mt_roofline_pct(run, r));
+        fprintf(f, ", \"bitwise_identical\": %s}", r->identical < 0 ? "null" : r->identical ? "true" : "false");
+    }
+    fprintf(f, "%s]}\n}\n", run->mt_count ? "\n    " : "");
 }
 
-/* ---- CSV: one header line, one line per result, empty fields for n/a ---- */
+/* ---- CSV: one header line, one line per result, empty fields for n/a ----
+ * The multi-threaded rows come last, with mode "exact-mt" / "fast-mt" (so
+ * that (n, impl, mode) still names one single-thread row) and the columns
+ * after sec_q3 filled in; in the single-thread rows those say threads 1 and
+ * the run's clock. */
 
 static void csv_number(FILE *f, double v, const char *fmt)
 {
@@ -306,7 +420,8 @@ static void csv_number(FILE *f, double v, const char *fmt)
 void report_print_csv(FILE *f, const report_run *run)
 {
     fprintf(f, "n,level,impl,mode,gelem_s,gelem_s_min,gelem_s_max,gb_s,speedup_vs_scalar,roofline_pct,"
-               "ulp_max,vs_torch,vs_torch_foreach,sec_median,sec_q1,sec_q3\n");
+               "ulp_max,vs_torch,vs_torch_foreach,sec_median,sec_q1,sec_q3,"
+               "threads,threads_used,clock,speedup_vs_1_thread,bitwise_identical\n");
     for (size_t i = 0; i < run->result_count; i++) {
         const report_result *r = &run->results[i];
         fprintf(f, "%zu,%s,%s,%s", r->n, report_level(&run->caches, r->n), r->impl, r->mode);
@@ -322,6 +437,23 @@ void report_print_csv(FILE *f, const report_run *run)
         csv_number(f, r->sec_median, "%.9g");
         csv_number(f, r->sec_q1, "%.9g");
         csv_number(f, r->sec_q3, "%.9g");
-        fputc('\n', f);
+        fprintf(f, ",1,1,%s,,\n", run->clock);
+    }
+    for (size_t i = 0; i < run->mt_count; i++) {
+        const report_result *r = &run->mt[i];
+        fprintf(f, "%zu,%s,%s,%s-mt", r->n, report_level(&run->caches, r->n), r->impl, r->mode);
+        csv_number(f, report_gelem(r), "%.6g");
+        csv_number(f, (double)r->n / r->sec_max * 1e-9, "%.6g");
+        csv_number(f, (double)r->n / r->sec_min * 1e-9, "%.6g");
+        csv_number(f, report_gbps(r), "%.6g");
+        fputc(',', f); /* speedup_vs_scalar */
+        csv_number(f, report_mt_roofline_pct(run, r), "%.6g");
+        fputs(",,,", f); /* ulp_max, vs_torch, vs_torch_foreach */
+        csv_number(f, r->sec_median, "%.9g");
+        csv_number(f, r->sec_q1, "%.9g");
+        csv_number(f, r->sec_q3, "%.9g");
+        fprintf(f, ",%u,%u,wall", r->threads, r->threads_used);
+        csv_number(f, report_mt_speedup(run, r), "%.6g");
+        fprintf(f, ",%s\n", r->identical < 0 ? "" : r->identical ? "yes" : "no");
     }
 }

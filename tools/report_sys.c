@@ -226,3 +226,24 @@ const char *report_level(const report_caches *c, size_t n)
         return "L3";
     return "DRAM";
 }
+
+double report_busy_cpu_seconds(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1.0;
+    unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal = 0;
+    const int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle, &iowait,
+                           &irq, &softirq, &steal);
+    fclose(f);
+    const long hz = sysconf(_SC_CLK_TCK);
+    if (got < 7 || hz <= 0)
+        return -1.0;
+    return (double)(user + nice + sys + irq + softirq + steal) / (double)hz;
+}
+
+int report_online_cpus(void)
+{
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 1000000 ? (int)n : 0;
+}
