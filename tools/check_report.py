@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: MIT
 """Usage: check_report.py CHECK PATH/TO/adagrad-report
 
-CHECK is one of: table, json, csv, compare, bad_args, plot, torch.
+CHECK is one of: table, json, csv, compare, bad_args, plot, torch, threads.
 Each runs the report on one tiny size with few repetitions and checks what a
 script consuming it relies on. Exit status 0 when the check passes.
 """
@@ -16,6 +16,10 @@ import sys
 import tempfile
 
 QUICK = ["--sizes", "4096", "--reps", "3", "--batch-ms", "1", "--quiet"]
+# The multi-threaded section needs n >= 2 * ADAGRAD_MT_MIN_ELEMENTS (65536)
+# for a second thread to get work; 262144 gives up to 4.
+MT_N = 262144
+MT_QUICK = ["--sizes", str(MT_N), "--reps", "3", "--batch-ms", "2", "--quiet"]
 
 
 def run(report, args, expect=0):
@@ -31,7 +35,7 @@ def check(condition, message):
         sys.exit("FAIL: " + message)
 
 
-def check_run(doc):
+def check_run(doc, n=4096):
     """The parts of a --json run the other checks and users rely on."""
     check(doc["schema"] == "adagrad-report/1", "schema")
     check(isinstance(doc["cpu"]["model"], str) and doc["cpu"]["model"], "cpu model")
@@ -42,8 +46,8 @@ def check_run(doc):
     available = [i["name"] for i in doc["implementations"] if i["available"]]
     for impl in available:
         for mode in ("exact", "fast", "roofline"):
-            rows = [r for r in results if r["impl"] == impl and r["mode"] == mode and r["n"] == 4096]
-            check(len(rows) == 1, "one %s/%s row at n=4096" % (impl, mode))
+            rows = [r for r in results if r["impl"] == impl and r["mode"] == mode and r["n"] == n]
+            check(len(rows) == 1, "one %s/%s row at n=%d" % (impl, mode, n))
             r = rows[0]
             check(r["gelem_s"] > 0 and r["gb_s"] > 0, "positive throughput for %s/%s" % (impl, mode))
             check(r["sec_min"] <= r["sec_median"] <= r["sec_max"], "min <= median <= max")
@@ -54,6 +58,29 @@ def check_run(doc):
                 check(r["ulp_max"] is not None and r["ulp_max"] <= 8, "ulp of %s/%s" % (impl, mode))
     scalar = [r for r in results if r["impl"] == "scalar" and r["mode"] == "exact"][0]
     check(abs(scalar["speedup_vs_scalar"] - 1.0) < 1e-9, "scalar speed-up is 1")
+    check(doc["multithread"]["status"] in ("ok", "off"), "multithread status")
+
+
+def check_mt(doc, n, threads):
+    """The multithread section of a --json run timed at n on these thread counts."""
+    mt = doc["multithread"]
+    check(mt["status"] == "ok" and mt["clock"] == "wall", "multithread ok, wall clock")
+    check(mt["impl"] == doc["dispatch"], "the dispatched implementation")
+    check(mt["bitwise_identical"] is True, "bitwise identical to one call")
+    rows = mt["results"]
+    check(sorted((r["mode"], r["threads"]) for r in rows)
+          == sorted((m, t) for m in ("exact", "fast") for t in threads), "one row per mode and thread count")
+    for r in rows:
+        check(r["n"] == n and r["gelem_s"] > 0 and r["gb_s"] > 0, "mt row %r" % r)
+        check(r["sec_min"] <= r["sec_median"] <= r["sec_max"], "mt min <= median <= max")
+        check(r["bitwise_identical"] is True, "mt row bitwise identical")
+        check(r["roofline_pct"] > 0, "mt % of the single-thread roofline")
+        used = min(r["threads"], n // 65536) if mt["openmp"] else 1
+        check(r["threads_used"] == used, "threads_used %r" % r)
+        if r["threads"] == 1:
+            check(abs(r["speedup_vs_1_thread"] - 1.0) < 1e-9, "1 thread: speed-up 1")
+        elif 1 in threads:
+            check(r["speedup_vs_1_thread"] > 0, "speed-up over 1 thread")
 
 
 def main():
@@ -94,7 +121,9 @@ def main():
         elif what == "bad_args":
             for args in (["--reps", "0"], ["--sizes", "12,x"], ["--sizes", "0"], ["--bogus"],
                          ["--json", "--csv"], ["--compare", "only-one.json"], ["--impl", "nosuchisa"],
-                         ["--batch-ms", "-1"], ["--reps"], ["stray"], ["--clock", "tsc"]):
+                         ["--batch-ms", "-1"], ["--reps"], ["stray"], ["--clock", "tsc"],
+                         ["--threads", "x"], ["--threads", "0,1"], ["--threads", "2000"], ["--threads", "1,"],
+                         ["--threads", ""], ["--threads"]):
                 err = run(report, args, expect=2).stderr
                 check(err.startswith("adagrad-report: "), "a message for %r: %r" % (args, err))
         elif what == "plot":
@@ -113,6 +142,53 @@ def main():
                 check(exact["vs_torch"] > 0 and exact["vs_torch_foreach"] > 0, "ratios against torch")
             else:
                 print("torch skipped: " + doc["torch"]["note"])
+        elif what == "threads":
+            # Table: the section, its clock and the check's verdict.
+            out = run(report, MT_QUICK).stdout
+            for needle in ("multi-threaded: adagrad_step_f32_mt", "WALL clock", "n = %d" % MT_N,
+                           "bitwise identical to one call: yes"):
+                check(needle in out, "table mentions %r:\n%s" % (needle, out))
+            # JSON, on explicit counts (2 even on a 1-CPU machine: oversubscribed).
+            a, b = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+            run(report, MT_QUICK + ["--threads", "2,1", "--json", "-o", a])
+            with open(a) as f:
+                doc = json.load(f)
+            check_run(doc, MT_N)
+            check_mt(doc, MT_N, [1, 2])
+            # The default counts: 1, 2, 4, ... up to max_threads, and it.
+            doc = json.loads(run(report, MT_QUICK + ["--json"]).stdout)
+            top = doc["multithread"]["max_threads"]
+            check_mt(doc, MT_N, sorted({t for t in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512) if t < top} | {top}))
+            # The DRAM size(s) of the run, else the largest: never the small one here.
+            doc = json.loads(run(report, MT_QUICK + ["--sizes", "4096,%d" % MT_N, "--threads", "1,2",
+                                                     "--json"]).stdout)
+            check_mt(doc, MT_N, [1, 2])
+            # CSV: the old columns first and unchanged, the mt rows last.
+            text = run(report, MT_QUICK + ["--threads", "1,2", "--csv"]).stdout
+            header = text.splitlines()[0].split(",")
+            check(header[:16] == ["n", "level", "impl", "mode", "gelem_s", "gelem_s_min", "gelem_s_max", "gb_s",
+                                  "speedup_vs_scalar", "roofline_pct", "ulp_max", "vs_torch",
+                                  "vs_torch_foreach", "sec_median", "sec_q1", "sec_q3"], "csv header kept")
+            rows = list(csv.DictReader(io.StringIO(text)))
+            mt_rows = [r for r in rows if r["mode"].endswith("-mt")]
+            check(sorted((r["mode"], r["threads"]) for r in mt_rows)
+                  == [("exact-mt", "1"), ("exact-mt", "2"), ("fast-mt", "1"), ("fast-mt", "2")], "csv mt rows")
+            for r in mt_rows:
+                check(r["clock"] == "wall" and r["bitwise_identical"] == "yes" and float(r["gelem_s"]) > 0,
+                      "csv mt row %r" % r)
+            check(all(r["threads"] == "1" for r in rows if not r["mode"].endswith("-mt")), "single rows: 1")
+            # --compare sets the sections side by side.
+            run(report, MT_QUICK + ["--threads", "1", "--json", "-o", b])
+            out = run(report, ["--compare", a, b]).stdout
+            check("multi-threaded" in out and "geometric mean" in out, "compare with mt rows:\n" + out)
+            # --threads 0 / none: no section, nothing checked.
+            for skip in ("0", "none"):
+                out = run(report, QUICK + ["--threads", skip]).stdout
+                check("multi-threaded" not in out and "bitwise identical" not in out, "--threads " + skip)
+            doc = json.loads(run(report, QUICK + ["--threads", "0", "--json"]).stdout)
+            check(doc["multithread"]["status"] == "off" and doc["multithread"]["results"] == []
+                  and doc["multithread"]["bitwise_identical"] is None, "--threads 0 in json")
+            check("-mt" not in run(report, QUICK + ["--threads", "none", "--csv"]).stdout, "--threads none csv")
         else:
             sys.exit("unknown check %r\n%s" % (what, __doc__))
     print("ok: " + what)
