@@ -7,7 +7,18 @@
 #   nehalem       the same binaries under qemu-x86_64 -cpu Nehalem (no AVX)
 #   haswell       ... under -cpu Haswell (AVX2, no AVX-512)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build
-#   aarch64       cross build, run under qemu-aarch64 (scalar, neon)
+#   aarch64       cross build, run under qemu-aarch64 (scalar, neon, sve: qemu's
+#                 default CPU has 512-bit SVE)
+#   sve128 … sve2048, nosve   the same binaries at SVE vector lengths 128,
+#                 256, 512, 2048 bits, and on cortex-a72 (no SVE: neon)
+#   fuzz          clang, ASan + UBSan: the libFuzzer harness fuzz/fuzz_dense for
+#                 ADAGRAD_FUZZ_SECONDS (default 120) from the seed corpus, plus
+#                 the robustness tests (corpus replay, threads, regressions)
+#   tsan          clang, ThreadSanitizer + LLVM OpenMP: the whole suite, and
+#                 the robustness tests again with ADAGRAD_ISA=scalar (TSan
+#                 sees only accesses of up to 16 bytes: the scalar kernel's)
+#   valgrind      memcheck over the whole native suite (valgrind 3.19 hides
+#                 AVX-512 in its CPUID: the best row there is avx2)
 # It ends with one line "N passed, N failed" counted over every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +29,9 @@ log() { printf '\n=== %s\n' "$*"; }
 
 # ---- packages -------------------------------------------------------------
 native_pkgs=(meson ninja-build pkgconf gcc g++ python3 libcmocka-dev libsimde-dev libbenchmark-dev
-             gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user)
-arm64_pkgs=(libcmocka-dev:arm64 libbenchmark-dev:arm64 pkgconf:arm64)
+             gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+             clang libclang-rt-14-dev libomp-14-dev valgrind)
+arm64_pkgs=(libcmocka-dev:arm64 libbenchmark-dev:arm64 pkgconf:arm64 libgomp1:arm64)
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done; }
 need=($(missing "${native_pkgs[@]}" "${arm64_pkgs[@]}"))
 if ((${#need[@]})); then
@@ -60,6 +72,37 @@ log "configure + build: aarch64 (cross, under qemu-aarch64)"
 meson setup "$out/aarch64" --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release >/dev/null
 ninja -C "$out/aarch64"
 ASAN_OPTIONS=detect_leaks=0 run aarch64 -C "$out/aarch64"
+for setup in sve128 sve256 sve512 sve2048 nosve; do # tests/meson.build: QEMU_CPU per setup
+    ASAN_OPTIONS=detect_leaks=0 run "aarch64 --setup $setup" -C "$out/aarch64" --setup "$setup" --no-rebuild
+done
+
+# ---- robustness: fuzzing, TSan, valgrind (issue 6) -------------------------
+log "configure + build: fuzz (clang, libFuzzer + ASan + UBSan)"
+# -fsanitize=fuzzer-no-link: the library's branches give libFuzzer coverage
+# too (the harness alone links the fuzzer runtime).
+CC=clang CXX=clang++ meson setup "$out/fuzz" -Dbuildtype=debugoptimized \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link \
+    -Dfuzz=true -Dfuzz_seconds="${ADAGRAD_FUZZ_SECONDS:-120}" -Dtests=false -Dbenchmarks=false >/dev/null
+ninja -C "$out/fuzz"
+run fuzz -C "$out/fuzz"
+grep -E '^(#[0-9]+[[:space:]]+DONE|stat::)' "$out/fuzz/meson-logs/testlog.txt" || true
+
+log "configure + build: tsan (clang, ThreadSanitizer, LLVM OpenMP)"
+CC=clang CXX=clang++ meson setup "$out/tsan" -Dbuildtype=debugoptimized -Db_sanitize=thread \
+    -Db_lundef=false -Dbenchmarks=false >/dev/null
+ninja -C "$out/tsan"
+# LLVM's OpenMP runtime tells TSan about its own synchronisation (archer);
+# its uninstrumented internals are ignored, the library's code is not.
+export TSAN_OPTIONS=ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1
+run tsan -C "$out/tsan"
+ADAGRAD_ISA=scalar run tsan-scalar -C "$out/tsan" --suite robustness --no-rebuild --logbase testlog-scalar
+unset TSAN_OPTIONS
+
+log "configure + build: valgrind (memcheck, whole native suite)"
+meson setup "$out/valgrind" -Dbuildtype=debugoptimized -Dbenchmarks=false >/dev/null
+ninja -C "$out/valgrind"
+run valgrind -C "$out/valgrind" --timeout-multiplier 10 --logbase testlog-valgrind \
+    --wrapper "$root/robustness/valgrind-wrap.sh"
 
 # ---- one closing line over every run --------------------------------------
 log "summary"
