@@ -200,8 +200,8 @@ static void print_threads(FILE *f, const report_run *run)
     if (!isnan(run->mt_others_cpus) && run->mt_online_cpus > 0)
         fprintf(f, "load:            other processes kept %.2f of the %d online CPUs busy meanwhile%s\n",
                 run->mt_others_cpus, run->mt_online_cpus,
-                run->mt_others_cpus >= 0.25 ? " (a wall-clock figure with\n"
-                                              "                 threads waiting for a core: expect noise)" : "");
+                run->mt_others_cpus >= 0.25 ? "\n                 (wall-clock figures, threads waiting for a core: "
+                                              "expect noise)" : "");
     if (*run->mt_env)
         fprintf(f, "environment:     %s\n", run->mt_env);
     size_t last_n = 0;
