@@ -179,6 +179,143 @@ ADAGRAD_API int adagrad_step_f32_mt(float *param, float *sum, const float *grad,
 /* How many threads adagrad_step_f32_mt may use (1 without OpenMP). */
 ADAGRAD_API int adagrad_max_threads(void);
 
+/* ---- Sparse and row-wise steps (embedding tables) ----
+ *
+ * table is rows × dim floats, row-major; grads is n_indices × dim floats;
+ * gradient row k belongs to table row indices[k]. Only the rows named by
+ * indices are read or written. The _i32 variants take int32_t indices.
+ *
+ * adagrad_sparse_step_f32: every element of a touched row follows the
+ * dense contract above with its own accumulator in sum (rows × dim). In
+ * EXACT it is bitwise the dense kernel applied row by row (the
+ * implementation calls the active row's dense kernel once per index), so
+ * it gives the same bits on every implementation; FAST has the dense
+ * bounds.
+ *
+ * adagrad_rowwise_step_f32: one accumulator per row, row_sum (rows floats).
+ * For a touched row r with gradient row grad (steps 1–2 of the contract
+ * give g_j = fma(λ, θ_j, ±grad_j)):
+ *     m = mean_j g_j²        in the canonical order below
+ *     s = row_sum[r] + m     (one rounding)
+ *     d = √s + ε, or √(s + ε) with ADAGRAD_EPS_INSIDE
+ *     θ_j ← θ_j + (−η·g_j) / d      for every j
+ * Canonical order of m (every implementation follows it, so row-wise is
+ * bitwise identical on every ISA): 16 partial sums p[0..15] start at +0;
+ * for j = 0, 1, …, dim−1 in order, p[j mod 16] ← fma(g_j, g_j, p[j mod 16]);
+ * then a fixed tree: p[k] += p[k+8] (k < 8), p[k] += p[k+4] (k < 4),
+ * p[k] += p[k+2] (k < 2), p[0] += p[1]; then m = p[0] / (float)dim (one
+ * binary32 division). ADAGRAD_FAST has no effect on the row-wise step
+ * (one square root per row costs nothing next to the row's memory
+ * traffic): it gives EXACT's bits.
+ *
+ * Duplicate indices:
+ *   default                  sequential (FBGEMM's, TensorFlow's): occurrences
+ *                            are applied in index-list order, each a full
+ *                            step that sees the result of the previous one.
+ *   ADAGRAD_SUM_DUPLICATES   PyTorch's: the gradient rows of one table row
+ *                            are summed first, in index-list order
+ *                            (((g_a + g_b) + g_c)…, one binary32 addition
+ *                            each, as torch's coalesce), then one step per
+ *                            distinct row (weight decay applied once, with
+ *                            the row's θ before the step). It needs a
+ *                            caller-provided workspace (no allocation on
+ *                            the hot path): the _ws entry points below.
+ * Rows never depend on each other, so the order in which distinct rows are
+ * processed does not change any result, and results never depend on the
+ * implementation (in EXACT) or on anything but the arguments.
+ *
+ * ADAGRAD_TORCH_SPARSE (sparse step only, with or without
+ * SUM_DUPLICATES): torch.optim.Adagrad's sparse path (PyTorch 1.13:
+ * grad.coalesce(); sum.add_(values.pow(2)); std = sum.sqrt().add_(eps);
+ * param.add_(values / std, alpha=−clr)) rounds differently from the
+ * contract: per element
+ *     s = s + fl(g·g)             (two roundings, not an fma)
+ *     d = √s + ε  (or √(s + ε))
+ *     θ = fma(fl(g / d), −η, θ)   (divide first; torch's add_ with alpha
+ *                                  is one fused multiply-add, measured)
+ * With this flag the sparse step uses exactly that order (portable C,
+ * identical bits on every implementation) and reproduces
+ * nn.Embedding(sparse=True) + torch.optim.Adagrad bit for bit together
+ * with ADAGRAD_SUM_DUPLICATES (tests/gen_torch_sparse.py). Torch rejects
+ * weight decay on sparse gradients; here step 2 of the contract applies.
+ * It cannot be combined with ADAGRAD_FAST or the row-wise step
+ * (ADAGRAD_ERR_PARAM).
+ *
+ * Validation, all before the first write (an error leaves every byte of
+ * every buffer untouched — all rows or none):
+ *   ADAGRAD_ERR_NULL    opt NULL; a buffer NULL while n_indices > 0;
+ *                       SUM_DUPLICATES with a NULL workspace (n_indices > 0)
+ *   ADAGRAD_ERR_PARAM   as the dense step; unknown flags (the sparse flags
+ *                       are ADAGRAD_SPARSE_FLAGS); TORCH_SPARSE with FAST or
+ *                       with the row-wise step
+ *   ADAGRAD_ERR_SIZE    rows × dim or n_indices × dim overflows (as bytes),
+ *                       a buffer would wrap the address space, or the
+ *                       workspace is smaller than adagrad_sparse_workspace_bytes
+ *   ADAGRAD_ERR_OVERLAP any two of table, sum / row_sum, grads, indices
+ *                       (and the workspace, when used) share a byte
+ *   ADAGRAD_ERR_RANGE   some index < 0 or ≥ rows (every index is checked
+ *                       before any row is written)
+ * n_indices = 0 is a no-op that succeeds (opt, when given, is validated).
+ * dim = 0 with n_indices > 0 checks everything and writes nothing.
+ *
+ * Software prefetch: while row indices[k] is updated, the table and
+ * accumulator rows of indices[k + distance] are prefetched (every ISA).
+ * adagrad_set_prefetch_distance sets the distance for the whole process
+ * (0: off; default ADAGRAD_PREFETCH_DEFAULT); it never changes a result.
+ */
+#define ADAGRAD_SUM_DUPLICATES 0x8u  /* sparse/row-wise: PyTorch's duplicate semantics */
+#define ADAGRAD_TORCH_SPARSE 0x10u   /* sparse: torch's sparse rounding order */
+#define ADAGRAD_SPARSE_FLAGS (ADAGRAD_ALL_FLAGS | ADAGRAD_SUM_DUPLICATES | ADAGRAD_TORCH_SPARSE)
+#define ADAGRAD_PREFETCH_DEFAULT 8
+
+ADAGRAD_API int adagrad_sparse_step_f32(float *table, float *sum, size_t rows, size_t dim,
+                                        const int64_t *indices, const float *grads, size_t n_indices,
+                                        const adagrad_options *opt);
+ADAGRAD_API int adagrad_sparse_step_i32(float *table, float *sum, size_t rows, size_t dim,
+                                        const int32_t *indices, const float *grads, size_t n_indices,
+                                        const adagrad_options *opt);
+ADAGRAD_API int adagrad_rowwise_step_f32(float *table, float *row_sum, size_t rows, size_t dim,
+                                         const int64_t *indices, const float *grads, size_t n_indices,
+                                         const adagrad_options *opt);
+ADAGRAD_API int adagrad_rowwise_step_i32(float *table, float *row_sum, size_t rows, size_t dim,
+                                         const int32_t *indices, const float *grads, size_t n_indices,
+                                         const adagrad_options *opt);
+
+/* Bytes of workspace ADAGRAD_SUM_DUPLICATES needs for n_indices indices of
+ * rows of dim floats: n_indices size_t's (a sort permutation) plus dim
+ * floats (one summed gradient row), plus alignment slack, so any pointer
+ * (malloc's, or a char array) will do. SIZE_MAX when that overflows. */
+ADAGRAD_API size_t adagrad_sparse_workspace_bytes(size_t n_indices, size_t dim);
+
+/* The four steps with a workspace (workspace, workspace_bytes). It is used
+ * only with ADAGRAD_SUM_DUPLICATES — then it must be large enough, must not
+ * overlap any other buffer, and its contents afterwards are unspecified;
+ * without the flag it is ignored (NULL is fine). Duplicates are found by a
+ * heap sort of the permutation (index, position) in the workspace:
+ * O(n log n) time, no allocation; the caller's buffers other than table
+ * and sum / row_sum are never written. The plain entry points above are
+ * these with (NULL, 0): with ADAGRAD_SUM_DUPLICATES they return
+ * ADAGRAD_ERR_NULL. */
+ADAGRAD_API int adagrad_sparse_step_ws_f32(float *table, float *sum, size_t rows, size_t dim,
+                                           const int64_t *indices, const float *grads, size_t n_indices,
+                                           const adagrad_options *opt, void *workspace,
+                                           size_t workspace_bytes);
+ADAGRAD_API int adagrad_sparse_step_ws_i32(float *table, float *sum, size_t rows, size_t dim,
+                                           const int32_t *indices, const float *grads, size_t n_indices,
+                                           const adagrad_options *opt, void *workspace,
+                                           size_t workspace_bytes);
+ADAGRAD_API int adagrad_rowwise_step_ws_f32(float *table, float *row_sum, size_t rows, size_t dim,
+                                            const int64_t *indices, const float *grads, size_t n_indices,
+                                            const adagrad_options *opt, void *workspace,
+                                            size_t workspace_bytes);
+ADAGRAD_API int adagrad_rowwise_step_ws_i32(float *table, float *row_sum, size_t rows, size_t dim,
+                                            const int32_t *indices, const float *grads, size_t n_indices,
+                                            const adagrad_options *opt, void *workspace,
+                                            size_t workspace_bytes);
+
+/* The prefetch distance in rows (see above); returns the previous one. */
+ADAGRAD_API size_t adagrad_set_prefetch_distance(size_t rows);
+
 /* ---- Implementations and dispatch ---- */
 typedef enum adagrad_isa {
     ADAGRAD_ISA_SCALAR, /* portable C, the reference */

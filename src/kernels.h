@@ -30,6 +30,15 @@ typedef void (*adagrad_dense_fn)(float *restrict param, float *restrict sum,
 typedef void (*adagrad_traffic_fn)(float *restrict param, float *restrict sum,
                                    const float *restrict grad, size_t n);
 
+/* One row-wise step of one table row (adagrad.h: adagrad_rowwise_step_f32):
+ * m = mean_j g_j² in the header's canonical order (16 partial sums by fma
+ * in index order, the fixed tree, one division by (float)dim), *row_sum +=
+ * m, then θ_j ← θ_j + (−η·g_j)/d. dim ≥ 1; the buffers do not overlap.
+ * Bitwise identical on every implementation. */
+typedef void (*adagrad_rowwise_fn)(float *restrict param, float *restrict row_sum,
+                                   const float *restrict grad, size_t dim,
+                                   const adagrad_kparams *kp);
+
 /* One implementation: a row of the kernel table. */
 typedef struct adagrad_kernels {
     adagrad_isa isa;           /* which ISA (a test-only row reuses its ISA's value) */
@@ -37,6 +46,7 @@ typedef struct adagrad_kernels {
     adagrad_dense_fn step_exact;
     adagrad_dense_fn step_fast;
     adagrad_traffic_fn traffic;
+    adagrad_rowwise_fn rowwise; /* NULL: the scalar reference's is used (the same bits by contract) */
     int fast_ulp;              /* documented FAST bound, ulp (see adagrad.h) */
 } adagrad_kernels;
 

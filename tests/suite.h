@@ -75,6 +75,11 @@ void body_fast_worst(void **state);
 void body_large(void **state);
 void body_trajectory(void **state);
 void body_errors(void **state);
+/* body_sparse.c: the sparse and row-wise steps */
+void body_sparse_dense(void **state);
+void body_sparse_duplicates(void **state);
+void body_rowwise(void **state);
+void body_sparse_errors(void **state);
 #ifdef ADAGRAD_TEST_HAVE_TORCH
 void body_torch(void **state);
 #endif

@@ -130,6 +130,10 @@ static const body per_row[] = {
     {"large", body_large},
     {"trajectory", body_trajectory},
     {"errors", body_errors},
+    {"sparse_dense", body_sparse_dense},
+    {"sparse_duplicates", body_sparse_duplicates},
+    {"rowwise", body_rowwise},
+    {"sparse_errors", body_sparse_errors},
 #ifdef ADAGRAD_TEST_HAVE_TORCH
     {"torch", body_torch},
 #endif

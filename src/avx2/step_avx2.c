@@ -133,11 +133,67 @@ static void traffic_avx2(float *restrict param, float *restrict sum, const float
     }
 }
 
+/* Row-wise (adagrad.h's canonical order): two accumulators of 8 lanes are
+ * p[0..7] and p[8..15], fed 16 columns at a time (masked loads give zeros
+ * in a tail, and fma(0, 0, p) = p); the tree is a0 + a1, the two 128-bit
+ * halves, lanes {0,1} + {2,3}, lane 0 + lane 1. Then the update on 8 lanes
+ * with the row's one d, vmaskmovps for the tail. */
+static void rowwise_avx2(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
+                         const adagrad_kparams *kp)
+{
+    const bool wd = kp->weight_decay != 0.0f;
+    const consts_avx2 c = {
+        .neg_lr = _mm256_set1_ps(kp->neg_lr),
+        .eps = _mm256_set1_ps(kp->eps),
+        .wd = _mm256_set1_ps(kp->weight_decay),
+        .sign = _mm256_set1_ps((kp->flags & ADAGRAD_MAXIMIZE) ? -0.0f : 0.0f),
+    };
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t j = 0;
+    for (; j + 16 <= dim; j += 16) {
+        const __m256 g0 = decayed_grad(_mm256_loadu_ps(grad + j), _mm256_loadu_ps(param + j), &c, wd);
+        const __m256 g1 = decayed_grad(_mm256_loadu_ps(grad + j + 8), _mm256_loadu_ps(param + j + 8), &c, wd);
+        a0 = _mm256_fmadd_ps(g0, g0, a0);
+        a1 = _mm256_fmadd_ps(g1, g1, a1);
+    }
+    if (j < dim) {
+        const size_t rem = dim - j;
+        const __m256i m0 = tail_mask(rem), m1 = tail_mask(rem > 8 ? rem - 8 : 0);
+        const __m256 g0 = decayed_grad(_mm256_maskload_ps(grad + j, m0), _mm256_maskload_ps(param + j, m0), &c, wd);
+        const __m256 g1 =
+            decayed_grad(_mm256_maskload_ps(grad + j + 8, m1), _mm256_maskload_ps(param + j + 8, m1), &c, wd);
+        a0 = _mm256_fmadd_ps(g0, g0, a0);
+        a1 = _mm256_fmadd_ps(g1, g1, a1);
+    }
+    const __m256 v = _mm256_add_ps(a0, a1);                                               /* p[k] += p[k+8] */
+    const __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)); /* p[k] += p[k+4] */
+    const __m128 y = _mm_add_ps(x, _mm_movehl_ps(x, x));                                 /* p[k] += p[k+2] */
+    const __m128 z = _mm_add_ss(y, _mm_shuffle_ps(y, y, 1));                             /* p[0] += p[1] */
+    const float s = *row_sum + _mm_cvtss_f32(z) / (float)dim;
+    *row_sum = s;
+    const __m128 sv = _mm_set_ss(s);
+    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
+                                                     : _mm_cvtss_f32(_mm_sqrt_ss(sv)) + kp->eps;
+    const __m256 dv = _mm256_set1_ps(d);
+    for (j = 0; j + 8 <= dim; j += 8) {
+        const __m256 p = _mm256_loadu_ps(param + j);
+        const __m256 g = decayed_grad(_mm256_loadu_ps(grad + j), p, &c, wd);
+        _mm256_storeu_ps(param + j, _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c.neg_lr, g), dv)));
+    }
+    if (j < dim) {
+        const __m256i m = tail_mask(dim - j);
+        const __m256 p = _mm256_maskload_ps(param + j, m);
+        const __m256 g = decayed_grad(_mm256_maskload_ps(grad + j, m), p, &c, wd);
+        _mm256_maskstore_ps(param + j, m, _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c.neg_lr, g), dv)));
+    }
+}
+
 const adagrad_kernels adagrad_kernels_avx2 = {
     .isa = ADAGRAD_ISA_AVX2,
     .name = "avx2",
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_avx2,
+    .rowwise = rowwise_avx2,
     .fast_ulp = ADAGRAD_FAST_ULP_AVX2,
 };

@@ -138,11 +138,56 @@ static void traffic_avx512(float *restrict param, float *restrict sum, const flo
         traffic_vector(param + i, sum + i, grad + i, (__mmask16)((1u << (n - i)) - 1));
 }
 
+/* Row-wise (adagrad.h's canonical order): one accumulator of 16 lanes is
+ * p[0..15] (a masked tail loads zeros, and fma(0, 0, p) = p); the tree is
+ * the two 256-bit halves, the two 128-bit halves, lanes {0,1} + {2,3},
+ * lane 0 + lane 1. Then the update on 16 lanes with the row's one d. */
+static void rowwise_avx512(float *restrict param, float *restrict row_sum, const float *restrict grad,
+                           size_t dim, const adagrad_kparams *kp)
+{
+    const bool wd = kp->weight_decay != 0.0f;
+    const consts_avx512 c = {
+        .neg_lr = _mm512_set1_ps(kp->neg_lr),
+        .eps = _mm512_set1_ps(kp->eps),
+        .wd = _mm512_set1_ps(kp->weight_decay),
+        .sign = _mm512_set1_ps((kp->flags & ADAGRAD_MAXIMIZE) ? -0.0f : 0.0f),
+    };
+    __m512 a = _mm512_setzero_ps();
+    size_t j = 0;
+    for (; j + 16 <= dim; j += 16) {
+        const __m512 g = decayed_grad(_mm512_loadu_ps(grad + j), _mm512_loadu_ps(param + j), &c, wd);
+        a = _mm512_fmadd_ps(g, g, a);
+    }
+    if (j < dim) {
+        const __mmask16 m = (__mmask16)((1u << (dim - j)) - 1);
+        const __m512 g = decayed_grad(_mm512_maskz_loadu_ps(m, grad + j), _mm512_maskz_loadu_ps(m, param + j), &c, wd);
+        a = _mm512_fmadd_ps(g, g, a);
+    }
+    const __m256 v = _mm256_add_ps(_mm512_castps512_ps256(a),
+                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1))); /* k+8 */
+    const __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));            /* k+4 */
+    const __m128 y = _mm_add_ps(x, _mm_movehl_ps(x, x));                                            /* k+2 */
+    const __m128 z = _mm_add_ss(y, _mm_shuffle_ps(y, y, 1));                                        /* k+1 */
+    const float s = *row_sum + _mm_cvtss_f32(z) / (float)dim;
+    *row_sum = s;
+    const __m128 sv = _mm_set_ss(s);
+    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
+                                                     : _mm_cvtss_f32(_mm_sqrt_ss(sv)) + kp->eps;
+    const __m512 dv = _mm512_set1_ps(d);
+    for (j = 0; j < dim; j += 16) {
+        const __mmask16 m = dim - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - j)) - 1);
+        const __m512 p = _mm512_maskz_loadu_ps(m, param + j);
+        const __m512 g = decayed_grad(_mm512_maskz_loadu_ps(m, grad + j), p, &c, wd);
+        _mm512_mask_storeu_ps(param + j, m, _mm512_add_ps(p, _mm512_div_ps(_mm512_mul_ps(c.neg_lr, g), dv)));
+    }
+}
+
 const adagrad_kernels adagrad_kernels_avx512 = {
     .isa = ADAGRAD_ISA_AVX512,
     .name = "avx512",
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_avx512,
+    .rowwise = rowwise_avx512,
     .fast_ulp = ADAGRAD_FAST_ULP_AVX512,
 };

@@ -37,8 +37,9 @@
 
 #include "../kernels.h"
 
-#ifdef ADAGRAD_NEON_SIMDE
 #include <math.h>
+
+#ifdef ADAGRAD_NEON_SIMDE
 #include <simde/arm/neon.h>
 
 /* SIMDe 0.7.4 lacks these two AArch64 intrinsics. Lane-wise sqrtf and `/`
@@ -205,11 +206,71 @@ static void traffic_neon(float *restrict param, float *restrict sum, const float
     }
 }
 
+/* Row-wise (adagrad.h's canonical order): four accumulators of 4 lanes are
+ * p[0..3], p[4..7], p[8..11], p[12..15], fed 16 columns at a time; a tail
+ * of 1–15 columns runs as one block on zero-padded stack copies
+ * (fma(0, 0, p) = p). Tree: a0 += a2, a1 += a3 (k+8); a0 += a1 (k+4);
+ * low + high halves (k+2); lane 0 + lane 1. Then the update on 4 lanes
+ * with the row's one d, and the last dim mod 4 elements in plain C (the
+ * same IEEE operations, so the same bits). */
+ALWAYS_INLINE void rowwise_block(const float *param, const float *grad, float32x4_t a[4], const consts_neon *c,
+                                 bool wd)
+{
+    for (int q = 0; q < 4; q++) {
+        const float32x4_t g = decayed_grad(vld1q_f32(grad + 4 * q), vld1q_f32(param + 4 * q), c, wd);
+        a[q] = vfmaq_f32(a[q], g, g);
+    }
+}
+
+static void rowwise_neon(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
+                         const adagrad_kparams *kp)
+{
+    const bool wd = kp->weight_decay != 0.0f;
+    const bool maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
+    const consts_neon c = {
+        .neg_lr = vdupq_n_f32(kp->neg_lr),
+        .eps = vdupq_n_f32(kp->eps),
+        .wd = vdupq_n_f32(kp->weight_decay),
+        .sign = vdupq_n_u32(maximize ? 0x80000000u : 0u),
+    };
+    float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+    size_t j = 0;
+    for (; j + 16 <= dim; j += 16)
+        rowwise_block(param + j, grad + j, a, &c, wd);
+    if (j < dim) {
+        float tp[16] = {0}, tg[16] = {0};
+        memcpy(tp, param + j, (dim - j) * sizeof(float));
+        memcpy(tg, grad + j, (dim - j) * sizeof(float));
+        rowwise_block(tp, tg, a, &c, wd);
+    }
+    a[0] = vaddq_f32(a[0], a[2]); /* p[k] += p[k+8] */
+    a[1] = vaddq_f32(a[1], a[3]);
+    a[0] = vaddq_f32(a[0], a[1]); /* p[k] += p[k+4] */
+    const float32x2_t h = vadd_f32(vget_low_f32(a[0]), vget_high_f32(a[0])); /* p[k] += p[k+2] */
+    const float total = vget_lane_f32(h, 0) + vget_lane_f32(h, 1);          /* p[0] += p[1] */
+    const float s = *row_sum + total / (float)dim;
+    *row_sum = s;
+    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
+    const float32x4_t dv = vdupq_n_f32(d);
+    for (j = 0; j + 4 <= dim; j += 4) {
+        const float32x4_t p = vld1q_f32(param + j);
+        const float32x4_t g = decayed_grad(vld1q_f32(grad + j), p, &c, wd);
+        vst1q_f32(param + j, vaddq_f32(p, vdivq_f32(vmulq_f32(c.neg_lr, g), dv)));
+    }
+    for (; j < dim; j++) {
+        float g = maximize ? -grad[j] : grad[j];
+        if (wd)
+            g = fmaf(kp->weight_decay, param[j], g);
+        param[j] = param[j] + (kp->neg_lr * g) / d;
+    }
+}
+
 const adagrad_kernels NEON_ROW = {
     .isa = ADAGRAD_ISA_NEON,
     .name = NEON_NAME,
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_neon,
+    .rowwise = rowwise_neon,
     .fast_ulp = ADAGRAD_FAST_ULP_NEON,
 };

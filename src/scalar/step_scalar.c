@@ -36,6 +36,41 @@ static void step_scalar_exact(float *restrict param, float *restrict sum,
     }
 }
 
+/* Row-wise: adagrad.h's canonical order written out (16 partial sums, the
+ * fixed tree, one division), then the row's one d for every element. */
+static void rowwise_scalar(float *restrict param, float *restrict row_sum,
+                           const float *restrict grad, size_t dim,
+                           const adagrad_kparams *kp)
+{
+    const float neg_lr = kp->neg_lr, eps = kp->eps, wd = kp->weight_decay;
+    const int maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
+    const int eps_inside = (kp->flags & ADAGRAD_EPS_INSIDE) != 0;
+
+    float p[16] = {0};
+    for (size_t j = 0; j < dim; j++) {
+        float g = maximize ? -grad[j] : grad[j];
+        if (wd != 0.0f)
+            g = fmaf(wd, param[j], g);
+        p[j % 16] = fmaf(g, g, p[j % 16]);
+    }
+    for (int k = 0; k < 8; k++)
+        p[k] += p[k + 8];
+    for (int k = 0; k < 4; k++)
+        p[k] += p[k + 4];
+    for (int k = 0; k < 2; k++)
+        p[k] += p[k + 2];
+    p[0] += p[1];
+    const float s = *row_sum + p[0] / (float)dim;
+    *row_sum = s;
+    const float d = eps_inside ? sqrtf(s + eps) : sqrtf(s) + eps;
+    for (size_t j = 0; j < dim; j++) {
+        float g = maximize ? -grad[j] : grad[j];
+        if (wd != 0.0f)
+            g = fmaf(wd, param[j], g);
+        param[j] = param[j] + (neg_lr * g) / d;
+    }
+}
+
 /* Plain loads and stores with an xor, so nothing can be elided (see kernels.h). */
 static void traffic_scalar(float *restrict param, float *restrict sum,
                            const float *restrict grad, size_t n)
@@ -58,5 +93,6 @@ const adagrad_kernels adagrad_kernels_scalar = {
     .step_exact = step_scalar_exact,
     .step_fast = step_scalar_exact,
     .traffic = traffic_scalar,
+    .rowwise = rowwise_scalar,
     .fast_ulp = 0,
 };

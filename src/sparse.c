@@ -1,0 +1,353 @@
+/* libadagrad — sparse and row-wise steps for embedding tables.
+ * SPDX-License-Identifier: MIT
+ *
+ * Portable C at baseline flags: validation (everything before the first
+ * write), then a loop over the index list that calls the kernel row's dense
+ * kernel (sparse) or row-wise kernel once per touched row. The SIMD work is
+ * in those kernels; what this file adds is the order of rows, software
+ * prefetch of upcoming rows (__builtin_prefetch: the same on every ISA),
+ * duplicate summing (ADAGRAD_SUM_DUPLICATES) and torch's sparse rounding
+ * order (ADAGRAD_TORCH_SPARSE).
+ *
+ * Sparse EXACT is the dense kernel on each row, so it is bitwise the dense
+ * step row by row by construction. Summed duplicates: a heap sort of the
+ * permutation by (index, position) in the caller's workspace (unique keys,
+ * so the result does not depend on the sort's stability), then each group
+ * of equal indices is summed in position order into the workspace's row
+ * buffer and stepped once; a row named once is stepped straight from the
+ * caller's gradient row.
+ */
+#include <math.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "sparse.h"
+
+static atomic_size_t prefetch_distance = ADAGRAD_PREFETCH_DEFAULT;
+
+size_t adagrad_set_prefetch_distance(size_t rows)
+{
+    return atomic_exchange_explicit(&prefetch_distance, rows, memory_order_relaxed);
+}
+
+adagrad_rowwise_fn adagrad_rowwise_kernel(const adagrad_kernels *k)
+{
+    return k->rowwise ? k->rowwise : adagrad_kernels_scalar.rowwise;
+}
+
+static inline int64_t index_at(const void *indices, bool idx32, size_t k)
+{
+    return idx32 ? (int64_t)((const int32_t *)indices)[k] : ((const int64_t *)indices)[k];
+}
+
+size_t adagrad_sparse_workspace_bytes(size_t n_indices, size_t dim)
+{
+    const size_t slack = alignof(size_t) - 1;
+    if (n_indices > (SIZE_MAX - slack) / sizeof(size_t))
+        return SIZE_MAX;
+    const size_t a = n_indices * sizeof(size_t) + slack;
+    if (dim > (SIZE_MAX - a) / sizeof(float))
+        return SIZE_MAX;
+    return a + dim * sizeof(float);
+}
+
+/* ---- validation ---- */
+
+static int wraps(const void *p, size_t bytes) { return (uintptr_t)p > UINTPTR_MAX - bytes; }
+
+static int overlap(const void *a, size_t abytes, const void *b, size_t bbytes)
+{
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return abytes != 0 && bbytes != 0 && x < y + bbytes && y < x + abytes;
+}
+
+/* x * y > limit */
+static int mul_over(size_t x, size_t y, size_t limit) { return y != 0 && x > limit / y; }
+
+static int validate_opts(const adagrad_options *opt, bool rowwise)
+{
+    if (!opt)
+        return ADAGRAD_ERR_NULL;
+    adagrad_options dense = *opt; /* the dense rules for lr, eps, weight_decay */
+    dense.flags &= ADAGRAD_ALL_FLAGS;
+    const int status = adagrad_validate_dense(NULL, NULL, NULL, 0, &dense);
+    if (status != ADAGRAD_OK)
+        return status;
+    if (opt->flags & ~ADAGRAD_SPARSE_FLAGS)
+        return ADAGRAD_ERR_PARAM;
+    if ((opt->flags & ADAGRAD_TORCH_SPARSE) && (rowwise || (opt->flags & ADAGRAD_FAST)))
+        return ADAGRAD_ERR_PARAM;
+    return ADAGRAD_OK;
+}
+
+static int validate(bool rowwise, float *table, float *acc, size_t rows, size_t dim, const void *indices,
+                    bool idx32, const float *grads, size_t n, const adagrad_options *opt, void *ws,
+                    size_t ws_bytes)
+{
+    if (n == 0)
+        return opt ? validate_opts(opt, rowwise) : ADAGRAD_OK;
+    int status = validate_opts(opt, rowwise);
+    if (status != ADAGRAD_OK)
+        return status;
+    const size_t fmax = SIZE_MAX / sizeof(float);
+    const size_t isz = idx32 ? sizeof(int32_t) : sizeof(int64_t);
+    if (mul_over(rows, dim, fmax) || mul_over(n, dim, fmax) || rows > fmax || n > SIZE_MAX / isz)
+        return ADAGRAD_ERR_SIZE;
+    const bool sum_dup = (opt->flags & ADAGRAD_SUM_DUPLICATES) != 0;
+    if (!table || !acc || !indices || !grads || (sum_dup && !ws))
+        return ADAGRAD_ERR_NULL;
+    const size_t tbytes = rows * dim * sizeof(float);
+    const size_t abytes = rowwise ? rows * sizeof(float) : tbytes;
+    const size_t gbytes = n * dim * sizeof(float);
+    const size_t ibytes = n * isz;
+    const size_t wbytes = sum_dup ? adagrad_sparse_workspace_bytes(n, dim) : 0;
+    if (sum_dup && (wbytes == SIZE_MAX || ws_bytes < wbytes))
+        return ADAGRAD_ERR_SIZE;
+    if (wraps(table, tbytes) || wraps(acc, abytes) || wraps(grads, gbytes) || wraps(indices, ibytes) ||
+        (sum_dup && wraps(ws, ws_bytes)))
+        return ADAGRAD_ERR_SIZE;
+    const void *const buf[5] = {table, acc, grads, indices, ws};
+    const size_t len[5] = {tbytes, abytes, gbytes, ibytes, sum_dup ? ws_bytes : 0};
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++)
+            if (overlap(buf[a], len[a], buf[b], len[b]))
+                return ADAGRAD_ERR_OVERLAP;
+    /* Every index, before any row is written: all rows or none. */
+    int bad = 0;
+    if (idx32) {
+        const int32_t *ix = indices;
+        for (size_t k = 0; k < n; k++)
+            bad |= ix[k] < 0 || (uint64_t)ix[k] >= (uint64_t)rows;
+    } else {
+        const int64_t *ix = indices;
+        for (size_t k = 0; k < n; k++)
+            bad |= ix[k] < 0 || (uint64_t)ix[k] >= (uint64_t)rows;
+    }
+    return bad ? ADAGRAD_ERR_RANGE : ADAGRAD_OK;
+}
+
+/* ---- kernels ---- */
+
+/* torch 1.13's sparse rounding order (adagrad.h, ADAGRAD_TORCH_SPARSE), per
+ * element: s + fl(g·g), √s + ε, fl(g / d), fma(q, −η, θ). Plain C with
+ * -ffp-contract=off: every operation is one IEEE binary32 operation on
+ * every ISA. */
+static void torch_sparse_row(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
+                             const adagrad_kparams *kp)
+{
+    const int maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
+    const int inside = (kp->flags & ADAGRAD_EPS_INSIDE) != 0;
+    for (size_t j = 0; j < n; j++) {
+        float g = maximize ? -grad[j] : grad[j];
+        if (kp->weight_decay != 0.0f)
+            g = fmaf(kp->weight_decay, param[j], g);
+        const float sq = g * g;
+        const float s = sum[j] + sq;
+        const float d = inside ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
+        const float q = g / d;
+        param[j] = fmaf(q, kp->neg_lr, param[j]);
+        sum[j] = s;
+    }
+}
+
+/* Prefetch [p, p + bytes) for writing, one touch per cache line. */
+static inline void prefetch_range(const void *p, size_t bytes)
+{
+    const uintptr_t first = (uintptr_t)p & ~(uintptr_t)63, last = (uintptr_t)p + bytes - 1;
+    for (uintptr_t a = first; a <= last; a += 64)
+        __builtin_prefetch((const void *)a, 1, 3);
+}
+
+typedef struct job {
+    float *table, *acc;
+    size_t dim, acc_stride; /* acc_stride: dim (sparse) or 1 (row-wise) */
+    const float *grads;
+    adagrad_dense_fn dense;   /* sparse */
+    adagrad_rowwise_fn rowfn; /* row-wise */
+    adagrad_kparams kp;
+    size_t dist;
+} job;
+
+static inline void step_row(const job *j, size_t r, const float *g)
+{
+    if (j->rowfn)
+        j->rowfn(j->table + r * j->dim, j->acc + r, g, j->dim, &j->kp);
+    else
+        j->dense(j->table + r * j->dim, j->acc + r * j->dim, g, j->dim, &j->kp);
+}
+
+static inline void prefetch_row(const job *j, size_t r)
+{
+    prefetch_range(j->table + r * j->dim, j->dim * sizeof(float));
+    prefetch_range(j->acc + r * j->acc_stride, j->acc_stride * sizeof(float));
+}
+
+/* Sequential semantics: one full step per occurrence, in list order. */
+static inline __attribute__((always_inline)) void run_sequential(const job *j, const void *indices, bool idx32,
+                                                                 size_t n)
+{
+    const size_t dist = j->dist;
+    for (size_t k = 0; k < n; k++) {
+        if (dist != 0 && k + dist < n)
+            prefetch_row(j, (size_t)index_at(indices, idx32, k + dist));
+        step_row(j, (size_t)index_at(indices, idx32, k), j->grads + k * j->dim);
+    }
+}
+
+/* Heap sort of perm[0..n) by (indices[perm], perm): unique keys. */
+static inline bool key_less(const void *ind, bool idx32, size_t a, size_t b)
+{
+    const int64_t x = index_at(ind, idx32, a), y = index_at(ind, idx32, b);
+    return x < y || (x == y && a < b);
+}
+
+static void sift_down(size_t *perm, size_t start, size_t end, const void *ind, bool idx32)
+{
+    size_t root = start;
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= end)
+            return;
+        if (child + 1 < end && key_less(ind, idx32, perm[child], perm[child + 1]))
+            child++;
+        if (!key_less(ind, idx32, perm[root], perm[child]))
+            return;
+        const size_t t = perm[root];
+        perm[root] = perm[child];
+        perm[child] = t;
+        root = child;
+    }
+}
+
+static void heap_sort(size_t *perm, size_t n, const void *ind, bool idx32)
+{
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(perm, i, n, ind, idx32);
+    for (size_t end = n; end > 1; end--) {
+        const size_t t = perm[0];
+        perm[0] = perm[end - 1];
+        perm[end - 1] = t;
+        sift_down(perm, 0, end - 1, ind, idx32);
+    }
+}
+
+/* PyTorch's semantics: duplicates summed in list order, one step per row. */
+static void run_summed(const job *j, const void *indices, bool idx32, size_t n, void *ws)
+{
+    const uintptr_t a = ((uintptr_t)ws + alignof(size_t) - 1) & ~(uintptr_t)(alignof(size_t) - 1);
+    size_t *perm = (size_t *)a;
+    float *row = (float *)(void *)(perm + n);
+    heap_sort(perm, n, indices, idx32);
+    const size_t dim = j->dim, dist = j->dist;
+    for (size_t b = 0; b < n;) {
+        const int64_t r = index_at(indices, idx32, perm[b]);
+        size_t e = b + 1;
+        while (e < n && index_at(indices, idx32, perm[e]) == r)
+            e++;
+        if (dist != 0 && e + dist < n)
+            prefetch_row(j, (size_t)index_at(indices, idx32, perm[e + dist]));
+        const float *g = j->grads + perm[b] * dim;
+        if (e - b > 1) {
+            memcpy(row, g, dim * sizeof(float));
+            for (size_t t = b + 1; t < e; t++) {
+                const float *h = j->grads + perm[t] * dim;
+                for (size_t c = 0; c < dim; c++)
+                    row[c] += h[c];
+            }
+            g = row;
+        }
+        step_row(j, (size_t)r, g);
+        b = e;
+    }
+}
+
+int adagrad_sparse_with(const adagrad_kernels *k, bool rowwise, float *table, float *acc, size_t rows,
+                        size_t dim, const void *indices, bool idx32, const float *grads, size_t n_indices,
+                        const adagrad_options *opt, void *workspace, size_t workspace_bytes)
+{
+    const int status = validate(rowwise, table, acc, rows, dim, indices, idx32, grads, n_indices, opt, workspace,
+                                workspace_bytes);
+    if (status != ADAGRAD_OK || n_indices == 0 || dim == 0)
+        return status;
+    adagrad_options dense = *opt;
+    dense.flags &= ADAGRAD_ALL_FLAGS;
+    job j = {.table = table, .acc = acc, .dim = dim, .acc_stride = rowwise ? 1 : dim, .grads = grads};
+    j.dense = adagrad_dense_kernel(k, &dense, &j.kp);
+    if (rowwise) {
+        j.rowfn = adagrad_rowwise_kernel(k);
+        j.dense = NULL;
+    } else if (opt->flags & ADAGRAD_TORCH_SPARSE) {
+        j.dense = torch_sparse_row;
+    }
+    j.dist = atomic_load_explicit(&prefetch_distance, memory_order_relaxed);
+    if (opt->flags & ADAGRAD_SUM_DUPLICATES)
+        run_summed(&j, indices, idx32, n_indices, workspace);
+    else if (idx32)
+        run_sequential(&j, indices, true, n_indices);
+    else
+        run_sequential(&j, indices, false, n_indices);
+    return ADAGRAD_OK;
+}
+
+/* ---- the public entry points ---- */
+
+int adagrad_sparse_step_ws_f32(float *table, float *sum, size_t rows, size_t dim, const int64_t *indices,
+                               const float *grads, size_t n_indices, const adagrad_options *opt, void *workspace,
+                               size_t workspace_bytes)
+{
+    return adagrad_sparse_with(adagrad_active_kernels(), false, table, sum, rows, dim, indices, false, grads,
+                               n_indices, opt, workspace, workspace_bytes);
+}
+
+int adagrad_sparse_step_ws_i32(float *table, float *sum, size_t rows, size_t dim, const int32_t *indices,
+                               const float *grads, size_t n_indices, const adagrad_options *opt, void *workspace,
+                               size_t workspace_bytes)
+{
+    return adagrad_sparse_with(adagrad_active_kernels(), false, table, sum, rows, dim, indices, true, grads,
+                               n_indices, opt, workspace, workspace_bytes);
+}
+
+int adagrad_rowwise_step_ws_f32(float *table, float *row_sum, size_t rows, size_t dim, const int64_t *indices,
+                                const float *grads, size_t n_indices, const adagrad_options *opt, void *workspace,
+                                size_t workspace_bytes)
+{
+    return adagrad_sparse_with(adagrad_active_kernels(), true, table, row_sum, rows, dim, indices, false, grads,
+                               n_indices, opt, workspace, workspace_bytes);
+}
+
+int adagrad_rowwise_step_ws_i32(float *table, float *row_sum, size_t rows, size_t dim, const int32_t *indices,
+                                const float *grads, size_t n_indices, const adagrad_options *opt, void *workspace,
+                                size_t workspace_bytes)
+{
+    return adagrad_sparse_with(adagrad_active_kernels(), true, table, row_sum, rows, dim, indices, true, grads,
+                               n_indices, opt, workspace, workspace_bytes);
+}
+
+int adagrad_sparse_step_f32(float *table, float *sum, size_t rows, size_t dim, const int64_t *indices,
+                            const float *grads, size_t n_indices, const adagrad_options *opt)
+{
+    return adagrad_sparse_step_ws_f32(table, sum, rows, dim, indices, grads, n_indices, opt, NULL, 0);
+}
+
+int adagrad_sparse_step_i32(float *table, float *sum, size_t rows, size_t dim, const int32_t *indices,
+                            const float *grads, size_t n_indices, const adagrad_options *opt)
+{
+    return adagrad_sparse_step_ws_i32(table, sum, rows, dim, indices, grads, n_indices, opt, NULL, 0);
+}
+
+int adagrad_rowwise_step_f32(float *table, float *row_sum, size_t rows, size_t dim, const int64_t *indices,
+                             const float *grads, size_t n_indices, const adagrad_options *opt)
+{
+    return adagrad_rowwise_step_ws_f32(table, row_sum, rows, dim, indices, grads, n_indices, opt, NULL, 0);
+}
+
+int adagrad_rowwise_step_i32(float *table, float *row_sum, size_t rows, size_t dim, const int32_t *indices,
+                             const float *grads, size_t n_indices, const adagrad_options *opt)
+{
+    return adagrad_rowwise_step_ws_i32(table, row_sum, rows, dim, indices, grads, n_indices, opt, NULL, 0);
+}
