@@ -38,6 +38,7 @@
  *     avx2     ADAGRAD_FAST_ULP_AVX2
  *     avx512   ADAGRAD_FAST_ULP_AVX512
  *     neon     ADAGRAD_FAST_ULP_NEON
+ *     sve      ADAGRAD_FAST_ULP_SVE (the same at every vector length)
  * FAST's domain: an element takes the estimates only when its accumulator
  * before the step is ≥ +0 (as every AdaGrad accumulator is) and its radicand
  * (s, or s + ε with EPS_INSIDE) lies in [lo, 2^100], lo = 2^-100 — with ε
@@ -108,6 +109,7 @@ ADAGRAD_API const char *adagrad_strerror(int status);
 #define ADAGRAD_FAST_ULP_AVX2 4
 #define ADAGRAD_FAST_ULP_AVX512 4
 #define ADAGRAD_FAST_ULP_NEON 4
+#define ADAGRAD_FAST_ULP_SVE 4
 
 /* Hyper-parameters of one step. A zero field means "off / default".
  * lr (η): the step's learning rate after any decay; finite, ≥ 0.
@@ -322,10 +324,11 @@ typedef enum adagrad_isa {
     ADAGRAD_ISA_AVX2,   /* x86-64 AVX2 + FMA */
     ADAGRAD_ISA_AVX512, /* x86-64 AVX-512F */
     ADAGRAD_ISA_NEON,   /* AArch64 Advanced SIMD */
+    ADAGRAD_ISA_SVE,    /* AArch64 SVE, any vector length (128 to 2048 bits) */
     ADAGRAD_ISA_COUNT
 } adagrad_isa;
 
-/* "scalar", "avx2", "avx512", "neon"; NULL for a value out of range. */
+/* "scalar", "avx2", "avx512", "neon", "sve"; NULL for a value out of range. */
 ADAGRAD_API const char *adagrad_isa_name(adagrad_isa isa);
 
 /* True when the implementation is compiled into this library and this CPU
@@ -335,7 +338,7 @@ ADAGRAD_API bool adagrad_isa_available(adagrad_isa isa);
 /* The implementation adagrad_step_f32 uses now. The first call of any
  * function of the library picks it, once, thread-safely: the best available,
  * or the one named by the environment variable ADAGRAD_ISA
- * (scalar|avx2|avx512|neon). An unknown or unavailable name falls back to
+ * (scalar|avx2|avx512|neon|sve). An unknown or unavailable name falls back to
  * the best and is reported once on stderr. */
 ADAGRAD_API adagrad_isa adagrad_active_isa(void);
 

@@ -35,6 +35,9 @@ static const adagrad_kernels *const kernel_table[] = {
 #ifdef ADAGRAD_HAVE_NEON
     &adagrad_kernels_neon,
 #endif
+#ifdef ADAGRAD_HAVE_SVE
+    &adagrad_kernels_sve,
+#endif
 };
 #define KERNEL_TABLE_SIZE (sizeof kernel_table / sizeof kernel_table[0])
 
@@ -82,10 +85,15 @@ static uint32_t detect_cpu_flags(void)
 static uint32_t detect_cpu_flags(void)
 {
     const unsigned long hwcap = getauxval(AT_HWCAP);
-    return (hwcap & HWCAP_ASIMD) ? ADAGRAD_CPU_NEON : 0; /* Advanced SIMD (baseline in practice) */
+    uint32_t flags = 0;
+    if (hwcap & HWCAP_ASIMD) /* AT_HWCAP bit 1: Advanced SIMD (baseline in practice) */
+        flags |= ADAGRAD_CPU_NEON;
+    if (hwcap & HWCAP_SVE) /* AT_HWCAP bit 22: SVE, set only when the kernel saves the Z/P/FFR state */
+        flags |= ADAGRAD_CPU_SVE;
+    return flags;
 }
 #elif defined(__aarch64__)
-static uint32_t detect_cpu_flags(void) { return ADAGRAD_CPU_NEON; /* baseline of AArch64 */ }
+static uint32_t detect_cpu_flags(void) { return ADAGRAD_CPU_NEON; /* baseline of AArch64; SVE needs getauxval */ }
 #else
 static uint32_t detect_cpu_flags(void) { return 0; }
 #endif
@@ -96,6 +104,7 @@ uint32_t adagrad_isa_requirements(adagrad_isa isa)
     case ADAGRAD_ISA_AVX2: return ADAGRAD_CPU_AVX2;
     case ADAGRAD_ISA_AVX512: return ADAGRAD_CPU_AVX512;
     case ADAGRAD_ISA_NEON: return ADAGRAD_CPU_NEON;
+    case ADAGRAD_ISA_SVE: return ADAGRAD_CPU_SVE;
     default: return 0;
     }
 }
@@ -105,6 +114,7 @@ static const char *const isa_names[ADAGRAD_ISA_COUNT] = {
     [ADAGRAD_ISA_AVX2] = "avx2",
     [ADAGRAD_ISA_AVX512] = "avx512",
     [ADAGRAD_ISA_NEON] = "neon",
+    [ADAGRAD_ISA_SVE] = "sve",
 };
 
 const char *adagrad_isa_name(adagrad_isa isa)
@@ -151,7 +161,7 @@ static void init_dispatch(void)
         if (k && row_supported(k))
             best = k;
         else if (isa == ADAGRAD_ISA_COUNT)
-            fprintf(stderr, "libadagrad: unknown ADAGRAD_ISA=%s (expected scalar|avx2|avx512|neon); using %s\n",
+            fprintf(stderr, "libadagrad: unknown ADAGRAD_ISA=%s (expected scalar|avx2|avx512|neon|sve); using %s\n",
                     forced, best->name);
         else
             fprintf(stderr, "libadagrad: ADAGRAD_ISA=%s is not available (%s); using %s\n", forced,

@@ -18,7 +18,8 @@ extern "C" {
 enum {
     ADAGRAD_CPU_AVX2 = 1u << 0,   /* AVX + AVX2 + FMA, and the OS saves YMM state */
     ADAGRAD_CPU_AVX512 = 1u << 1, /* AVX-512F, and the OS saves opmask + ZMM state */
-    ADAGRAD_CPU_NEON = 1u << 2    /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
+    ADAGRAD_CPU_NEON = 1u << 2,   /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
+    ADAGRAD_CPU_SVE = 1u << 3     /* AArch64 SVE, enabled by the kernel for user space (HWCAP_SVE) */
 };
 uint32_t adagrad_cpu_flags(void);
 

@@ -55,6 +55,7 @@ extern const adagrad_kernels adagrad_kernels_scalar;
 extern const adagrad_kernels adagrad_kernels_avx2;
 extern const adagrad_kernels adagrad_kernels_avx512;
 extern const adagrad_kernels adagrad_kernels_neon;
+extern const adagrad_kernels adagrad_kernels_sve;
 
 /* FAST's domain (adagrad.h states it for users). A call runs FAST only
  * when η < 2^100: then, for an accumulator that was ≥ +0 (so t ≥ g²),

@@ -110,6 +110,7 @@ void test_isa_names(void **state)
     assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_AVX2), "avx2");
     assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_AVX512), "avx512");
     assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_NEON), "neon");
+    assert_string_equal(adagrad_isa_name(ADAGRAD_ISA_SVE), "sve");
     assert_null(adagrad_isa_name(ADAGRAD_ISA_COUNT));
     assert_null(adagrad_isa_name((adagrad_isa)(ADAGRAD_ISA_COUNT + 7)));
     assert_null(adagrad_isa_name((adagrad_isa)-1));
@@ -122,6 +123,7 @@ static int documented_fast_ulp(adagrad_isa isa)
     case ADAGRAD_ISA_AVX2: return ADAGRAD_FAST_ULP_AVX2;
     case ADAGRAD_ISA_AVX512: return ADAGRAD_FAST_ULP_AVX512;
     case ADAGRAD_ISA_NEON: return ADAGRAD_FAST_ULP_NEON;
+    case ADAGRAD_ISA_SVE: return ADAGRAD_FAST_ULP_SVE;
     default: return 0;
     }
 }
@@ -167,17 +169,20 @@ void test_cpu_flags(void **state)
 #elif defined(__aarch64__) && defined(__linux__)
     if (getauxval(AT_HWCAP) & HWCAP_ASIMD)
         want |= ADAGRAD_CPU_NEON;
+    if (getauxval(AT_HWCAP) & HWCAP_SVE)
+        want |= ADAGRAD_CPU_SVE;
 #elif defined(__aarch64__)
     want |= ADAGRAD_CPU_NEON;
 #endif
-    print_message("cpu flags: 0x%x (expected 0x%x)%s%s%s\n", (unsigned)flags, (unsigned)want,
+    print_message("cpu flags: 0x%x (expected 0x%x)%s%s%s%s\n", (unsigned)flags, (unsigned)want,
                   (flags & ADAGRAD_CPU_AVX2) ? " avx2" : "", (flags & ADAGRAD_CPU_AVX512) ? " avx512" : "",
-                  (flags & ADAGRAD_CPU_NEON) ? " neon" : "");
+                  (flags & ADAGRAD_CPU_NEON) ? " neon" : "", (flags & ADAGRAD_CPU_SVE) ? " sve" : "");
     assert_int_equal(flags, want);
     assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_SCALAR), 0);
     assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_AVX2), ADAGRAD_CPU_AVX2);
     assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_AVX512), ADAGRAD_CPU_AVX512);
     assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_NEON), ADAGRAD_CPU_NEON);
+    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_SVE), ADAGRAD_CPU_SVE);
 }
 
 static const adagrad_kernels *table_row(adagrad_isa isa)

@@ -79,6 +79,8 @@ static const char *missing_reason(uint32_t missing)
         return "CPU/OS lacks AVX-512F";
     if (missing & ADAGRAD_CPU_NEON)
         return "CPU lacks AArch64 Advanced SIMD";
+    if (missing & ADAGRAD_CPU_SVE)
+        return "CPU/OS lacks SVE (HWCAP_SVE)";
     return "unsupported";
 }
 

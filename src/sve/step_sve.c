@@ -1,0 +1,156 @@
+/* libadagrad — AArch64 SVE dense kernel (compiled with -march=armv8-a+sve).
+ * SPDX-License-Identifier: MIT
+ *
+ * One source for every vector length: the lanes per vector are svcntw()
+ * (4 at 128 bits … 64 at 2048 bits), read at run time, never assumed.
+ *
+ * EXACT: the contract's five steps, each one IEEE binary32 operation per
+ * lane (eor with a sign mask for MAXIMIZE; svmla, i.e. FMLA/FMAD, for the
+ * two fmas: svmla(a, b, c) = a + b·c with one rounding, so
+ * g ← svmla(g, λ, θ) is fma(λ, θ, g) and s ← svmla(s, g, g) is
+ * fma(g, g, s); svsqrt, svadd, svmul, svdiv), so every lane gives the
+ * scalar reference's bits at every vector length.
+ *
+ * FAST: the AVX-512 kernel's formula (src/avx512/step_avx512.c has the
+ * derivation) from FRSQRTE's 8-bit estimate refined once with FRSQRTS, as
+ * in the NEON kernel:
+ *     r1 = r0·(3 − (t·r0)·r0)/2             svrsqrts: 2^-8.2 → 2^-15.9
+ *     q = t·r1,  f = 1.5 − r1·(q/2 + ε),  Δ = ((−η)·g)·r1·f
+ * SVE's FRSQRTE/FRSQRTS are the same architectural functions as Advanced
+ * SIMD's, and "1.5 − w·r1" is one fused FMLS here as it is one fused
+ * vfmaq_f32(1.5, −w, r1) there (the negation is exact): FAST gives NEON's
+ * FAST bits, lane for lane, at every vector length, so its bound is
+ * NEON's (ADAGRAD_FAST_ULP_SVE, measured at 128, 256, 512 and 2048 bits).
+ * Lanes outside FAST's domain (kernels.h: accumulator sign bit set,
+ * radicand t outside [lo, 2^100]) take the EXACT result (svsel), lane by
+ * lane; the domain test is one unsigned compare,
+ * (bits(t) | sign(s_old)) − bits(lo) > span, whose predicate also tells
+ * (svptest_any) whether the rare EXACT path is needed at all.
+ *
+ * Loops are predicated (svwhilelt): the last, partial vector is one more
+ * iteration under a shorter predicate, loads of inactive lanes give zero
+ * and never fault, stores of inactive lanes write nothing. No scalar tail,
+ * no access past the end of a buffer; inactive lanes are also excluded
+ * from the domain test, so they never force the EXACT path.
+ *
+ * SVE's types are sizeless (no struct members): the per-call constants
+ * are kept as scalars and broadcast in the loop body, which the compiler
+ * hoists out of the loop.
+ */
+#include <arm_sve.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+#define FAST_EPS_RATIO 0x1p26f
+
+typedef struct {
+    float neg_lr, eps, wd;
+    uint32_t sign;               /* 0x80000000 with MAXIMIZE, else 0 */
+    uint32_t lo_bits, span_bits; /* FAST's radicand range, as bit patterns */
+} consts_sve;
+
+/* Steps 1–2: the gradient after sign and decay. */
+ALWAYS_INLINE svfloat32_t decayed_grad(svbool_t pg, svfloat32_t g, svfloat32_t p, const consts_sve *c, bool wd)
+{
+    g = svreinterpret_f32_u32(sveor_n_u32_x(pg, svreinterpret_u32_f32(g), c->sign)); /* exact negation */
+    return wd ? svmla_n_f32_x(pg, g, p, c->wd) : g; /* g + θ·λ = fma(λ, θ, g), one rounding */
+}
+
+/* Steps 4–5, EXACT. */
+ALWAYS_INLINE svfloat32_t update_exact(svbool_t pg, svfloat32_t p, svfloat32_t g, svfloat32_t s,
+                                       const consts_sve *c, bool inside)
+{
+    const svfloat32_t d = inside ? svsqrt_f32_x(pg, svadd_n_f32_x(pg, s, c->eps))
+                                 : svadd_n_f32_x(pg, svsqrt_f32_x(pg, s), c->eps);
+    return svadd_f32_x(pg, p, svdiv_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), d));
+}
+
+/* Steps 4–5, FAST; a lane outside FAST's domain takes the EXACT result. */
+ALWAYS_INLINE svfloat32_t update_fast(svbool_t pg, svfloat32_t p, svfloat32_t g, svfloat32_t s_old,
+                                      svfloat32_t s, const consts_sve *c, bool inside)
+{
+    const svfloat32_t t = inside ? svadd_n_f32_x(pg, s, c->eps) : s; /* the radicand */
+    const svuint32_t tb = svorr_u32_x(pg, svreinterpret_u32_f32(t),
+                                      svand_n_u32_x(pg, svreinterpret_u32_f32(s_old), 0x80000000u));
+    const svbool_t out = svcmpgt_n_u32(pg, svsub_n_u32_x(pg, tb, c->lo_bits), c->span_bits);
+
+    const svfloat32_t r0 = svrsqrte_f32(t);
+    const svfloat32_t r1 = svmul_f32_x(pg, r0, svrsqrts_f32(svmul_f32_x(pg, t, r0), r0));
+    const svfloat32_t q = svmul_f32_x(pg, t, r1);
+    const svfloat32_t w = inside ? svmul_n_f32_x(pg, q, 0.5f)
+                                 : svmla_n_f32_x(pg, svdup_n_f32(c->eps), q, 0.5f); /* ε + q·0.5, fused */
+    const svfloat32_t f = svmls_f32_x(pg, svdup_n_f32(1.5f), w, r1);                 /* 1.5 − w·r1, fused */
+    const svfloat32_t step = svmul_f32_x(pg, svmul_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), r1), f);
+    const svfloat32_t fast = svadd_f32_x(pg, p, step);
+    if (!svptest_any(pg, out))
+        return fast;
+    /* Rare: the lanes out of the domain take the EXACT result, each lane on
+     * its own, so an element's FAST result never depends on its neighbours. */
+    return svsel_f32(out, update_exact(pg, p, g, s, c, inside), fast);
+}
+
+/* One vector of the step, on the lanes pg selects. */
+ALWAYS_INLINE void step_vector(svbool_t pg, float *param, float *sum, const float *grad, const consts_sve *c,
+                               bool fast, bool wd, bool inside)
+{
+    const svfloat32_t p = svld1_f32(pg, param);
+    const svfloat32_t g = decayed_grad(pg, svld1_f32(pg, grad), p, c, wd);
+    const svfloat32_t s_old = svld1_f32(pg, sum);
+    const svfloat32_t s = svmla_f32_x(pg, s_old, g, g); /* step 3: s + g·g, one rounding */
+    svst1_f32(pg, sum, s);
+    svst1_f32(pg, param, fast ? update_fast(pg, p, g, s_old, s, c, inside) : update_exact(pg, p, g, s, c, inside));
+}
+
+static uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* The loop, specialised at compile time for each (fast, wd, inside). */
+ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
+                             size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
+{
+    const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
+    const consts_sve c = {
+        .neg_lr = kp->neg_lr,
+        .eps = kp->eps,
+        .wd = kp->weight_decay,
+        .sign = (kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u,
+        .lo_bits = f32_bits(lo),
+        .span_bits = f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo),
+    };
+    const size_t lanes = svcntw();
+    for (size_t i = 0; i < n; i += lanes)
+        step_vector(svwhilelt_b32_u64(i, n), param + i, sum + i, grad + i, &c, fast, wd, inside);
+}
+
+#include "../kernel_variants.h"
+
+static void traffic_sve(float *restrict param, float *restrict sum, const float *restrict grad, size_t n)
+{
+    const size_t lanes = svcntw();
+    for (size_t i = 0; i < n; i += lanes) {
+        const svbool_t pg = svwhilelt_b32_u64(i, n);
+        const svuint32_t g = svreinterpret_u32_f32(svld1_f32(pg, grad + i));
+        const svuint32_t p = svreinterpret_u32_f32(svld1_f32(pg, param + i));
+        const svuint32_t s = svreinterpret_u32_f32(svld1_f32(pg, sum + i));
+        svst1_f32(pg, param + i, svreinterpret_f32_u32(sveor_u32_x(pg, p, g)));
+        svst1_f32(pg, sum + i, svreinterpret_f32_u32(sveor_u32_x(pg, s, g)));
+    }
+}
+
+const adagrad_kernels adagrad_kernels_sve = {
+    .isa = ADAGRAD_ISA_SVE,
+    .name = "sve",
+    .step_exact = variants_step_exact,
+    .step_fast = variants_step_fast,
+    .traffic = traffic_sve,
+    .fast_ulp = ADAGRAD_FAST_ULP_SVE,
+};
