@@ -238,8 +238,15 @@ ADAGRAD_API int adagrad_max_threads(void);
  * With this flag the sparse step uses exactly that order (portable C,
  * identical bits on every implementation) and reproduces
  * nn.Embedding(sparse=True) + torch.optim.Adagrad bit for bit together
- * with ADAGRAD_SUM_DUPLICATES (tests/gen_torch_sparse.py). Torch rejects
- * weight decay on sparse gradients; here step 2 of the contract applies.
+ * with ADAGRAD_SUM_DUPLICATES (tests/gen_torch_sparse.py records it;
+ * without the flag, the contract's rounding drifts from torch's by a few
+ * ulp of s and up to ~100 ulp of θ where θ cancels towards 0). One limit:
+ * a row named three or more times in one step is summed by torch in the
+ * order of coalesce()'s index sort, which is neither list order nor stable
+ * (measured), so there the summed gradient can differ from torch's in its
+ * last bits; rows named once or twice match exactly (a + b commutes).
+ * Torch rejects weight decay on sparse gradients; here step 2 of the
+ * contract applies.
  * It cannot be combined with ADAGRAD_FAST or the row-wise step
  * (ADAGRAD_ERR_PARAM).
  *

@@ -80,6 +80,7 @@ void body_sparse_dense(void **state);
 void body_sparse_duplicates(void **state);
 void body_rowwise(void **state);
 void body_sparse_errors(void **state);
+void body_torch_sparse(void **state); /* body_torch_sparse.c */
 #ifdef ADAGRAD_TEST_HAVE_TORCH
 void body_torch(void **state);
 #endif

@@ -136,6 +136,7 @@ static const body per_row[] = {
     {"sparse_duplicates", body_sparse_duplicates},
     {"rowwise", body_rowwise},
     {"sparse_errors", body_sparse_errors},
+    {"torch_sparse", body_torch_sparse},
 #ifdef ADAGRAD_TEST_HAVE_TORCH
     {"torch", body_torch},
 #endif
