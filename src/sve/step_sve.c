@@ -33,11 +33,15 @@
  * no access past the end of a buffer; inactive lanes are also excluded
  * from the domain test, so they never force the EXACT path.
  *
+ * The sparse step (src/sparse.c) runs this dense kernel row by row; the
+ * row-wise step has its own kernel below (rowwise_sve).
+ *
  * SVE's types are sizeless (no struct members): the per-call constants
  * are kept as scalars and broadcast in the loop body, which the compiler
  * hoists out of the loop.
  */
 #include <arm_sve.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -146,11 +150,81 @@ static void traffic_sve(float *restrict param, float *restrict sum, const float 
     }
 }
 
+/* Row-wise (adagrad.h's canonical order). The 16 partial sums p[0..15]
+ * live in the first w lanes of 16/w accumulators, w = 16, 8 or 4 (the
+ * largest that fits the vector: 16 from 512 bits up, so a 2048-bit vector
+ * uses a quarter of its lanes here), accumulator q holding p[q·w ..]: each
+ * block of 16 columns adds column j·16 + k into p[k] with one FMLA, the
+ * canonical fma(g, g, p[k]) in index order. Columns past dim are inactive
+ * lanes of a merging FMLA (svmla_m), so p[k] is left as it was, as in the
+ * canonical loop. The fixed tree and the division are 15 scalar additions
+ * on a stack copy, then the update runs on whole vectors with the row's
+ * one d (svdiv), predicated like the dense loop. Row-wise work per row is
+ * one pass over its dim elements twice: memory bound, not lane bound. */
+ALWAYS_INLINE svfloat32_t rowwise_part(svfloat32_t acc, const float *param, const float *grad, size_t base,
+                                       size_t end, const consts_sve *c, bool wd)
+{
+    const svbool_t pg = svwhilelt_b32_u64(base, end); /* none when base >= end */
+    const svfloat32_t g = decayed_grad(pg, svld1_f32(pg, grad + base), svld1_f32(pg, param + base), c, wd);
+    return svmla_f32_m(pg, acc, g, g); /* active lanes: fma(g, g, p); the others keep p */
+}
+
+static void rowwise_sve(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
+                        const adagrad_kparams *kp)
+{
+    const bool wd = kp->weight_decay != 0.0f;
+    const consts_sve c = {
+        .neg_lr = kp->neg_lr,
+        .eps = kp->eps,
+        .wd = kp->weight_decay,
+        .sign = (kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u,
+    };
+    const size_t lanes = svcntw();
+    const size_t w = lanes >= 16 ? 16 : lanes >= 8 ? 8 : 4; /* 16 % w == 0; lanes ≥ 4 always */
+    svfloat32_t a0 = svdup_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t j = 0; j < dim; j += 16) {
+        const size_t end = dim - j < 16 ? dim : j + 16;
+        a0 = rowwise_part(a0, param, grad, j, end < j + w ? end : j + w, &c, wd);
+        if (w < 16)
+            a1 = rowwise_part(a1, param, grad, j + w, end < j + 2 * w ? end : j + 2 * w, &c, wd);
+        if (w < 8) {
+            a2 = rowwise_part(a2, param, grad, j + 8, end < j + 12 ? end : j + 12, &c, wd);
+            a3 = rowwise_part(a3, param, grad, j + 12, end, &c, wd);
+        }
+    }
+    float ps[16];
+    const svbool_t first_w = svwhilelt_b32_u64(0, w);
+    svst1_f32(first_w, ps, a0);
+    if (w < 16)
+        svst1_f32(first_w, ps + w, a1);
+    if (w < 8) {
+        svst1_f32(first_w, ps + 8, a2);
+        svst1_f32(first_w, ps + 12, a3);
+    }
+    for (int k = 0; k < 8; k++)
+        ps[k] += ps[k + 8];
+    for (int k = 0; k < 4; k++)
+        ps[k] += ps[k + 4];
+    for (int k = 0; k < 2; k++)
+        ps[k] += ps[k + 2];
+    ps[0] += ps[1];
+    const float s = *row_sum + ps[0] / (float)dim;
+    *row_sum = s;
+    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
+    for (size_t j = 0; j < dim; j += lanes) {
+        const svbool_t pg = svwhilelt_b32_u64(j, dim);
+        const svfloat32_t p = svld1_f32(pg, param + j);
+        const svfloat32_t g = decayed_grad(pg, svld1_f32(pg, grad + j), p, &c, wd);
+        svst1_f32(pg, param + j, svadd_f32_x(pg, p, svdiv_n_f32_x(pg, svmul_n_f32_x(pg, g, c.neg_lr), d)));
+    }
+}
+
 const adagrad_kernels adagrad_kernels_sve = {
     .isa = ADAGRAD_ISA_SVE,
     .name = "sve",
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_sve,
+    .rowwise = rowwise_sve,
     .fast_ulp = ADAGRAD_FAST_ULP_SVE,
 };
