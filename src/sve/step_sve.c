@@ -74,6 +74,18 @@ ALWAYS_INLINE svfloat32_t update_exact(svbool_t pg, svfloat32_t p, svfloat32_t g
     return svadd_f32_x(pg, p, svdiv_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), d));
 }
 
+/* The rare path of update_fast: the lanes in `out` take the EXACT result,
+ * each lane on its own, so an element's FAST result never depends on its
+ * neighbours. Out of line on purpose: inlined, GCC 12 if-converts it and
+ * runs FSQRT and FDIV on every vector (it does not treat the predicated
+ * SVE operations as trapping, so it hoists them above the branch). */
+static __attribute__((noinline, cold)) svfloat32_t fast_fallback(svbool_t pg, svbool_t out, svfloat32_t p,
+                                                                 svfloat32_t g, svfloat32_t s, svfloat32_t fast,
+                                                                 const consts_sve *c, bool inside)
+{
+    return svsel_f32(out, update_exact(pg, p, g, s, c, inside), fast);
+}
+
 /* Steps 4–5, FAST; a lane outside FAST's domain takes the EXACT result. */
 ALWAYS_INLINE svfloat32_t update_fast(svbool_t pg, svfloat32_t p, svfloat32_t g, svfloat32_t s_old,
                                       svfloat32_t s, const consts_sve *c, bool inside)
@@ -91,11 +103,9 @@ ALWAYS_INLINE svfloat32_t update_fast(svbool_t pg, svfloat32_t p, svfloat32_t g,
     const svfloat32_t f = svmls_f32_x(pg, svdup_n_f32(1.5f), w, r1);                 /* 1.5 − w·r1, fused */
     const svfloat32_t step = svmul_f32_x(pg, svmul_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), r1), f);
     const svfloat32_t fast = svadd_f32_x(pg, p, step);
-    if (!svptest_any(pg, out))
+    if (__builtin_expect(!svptest_any(pg, out), 1))
         return fast;
-    /* Rare: the lanes out of the domain take the EXACT result, each lane on
-     * its own, so an element's FAST result never depends on its neighbours. */
-    return svsel_f32(out, update_exact(pg, p, g, s, c, inside), fast);
+    return fast_fallback(pg, out, p, g, s, fast, c, inside); /* rare */
 }
 
 /* One vector of the step, on the lanes pg selects. */
