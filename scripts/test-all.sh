@@ -30,7 +30,7 @@ log() { printf '\n=== %s\n' "$*"; }
 # ---- packages -------------------------------------------------------------
 native_pkgs=(meson ninja-build pkgconf gcc g++ python3 libcmocka-dev libsimde-dev libbenchmark-dev
              gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
-             clang libclang-rt-14-dev libomp-14-dev valgrind)
+             clang libclang-rt-14-dev libomp-14-dev valgrind gnuplot-nox)
 arm64_pkgs=(libcmocka-dev:arm64 libbenchmark-dev:arm64 pkgconf:arm64 libgomp1:arm64)
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done; }
 need=($(missing "${native_pkgs[@]}" "${arm64_pkgs[@]}"))
