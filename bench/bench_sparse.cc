@@ -18,7 +18,7 @@
 // at 20·dim + 8 bytes per index for sparse (read θ, s, g; write θ, s; the
 // index), 12·dim + 16 for row-wise. Rates per CPU time.
 // Extra flags: --dims=16,64,... --batches=4096,... --isa=all|best
-//              --prefetch=N (rows ahead; default the library's)
+//              --prefetch=auto|N (rows ahead; default the library's, auto)
 
 #include <algorithm>
 #include <cmath>
@@ -188,6 +188,8 @@ void bench_roofline(benchmark::State &state, const adagrad_kernels *k, size_t di
     Table &t = table_for(dim, batch, 1);
     Indices &ix = indices_for(t.rows, batch, zipf);
     size_t b = 0;
+    if (dist == ADAGRAD_PREFETCH_AUTO) /* the library's rule (src/sparse.c) */
+        dist = dim >= 512 ? 1 : dim <= 16 ? 32 : 512 / dim;
     float *table = t.table.get(), *sum = t.sum.get();
     for (auto _ : state) {
         const int64_t *idx = ix.idx.get() + b * batch;
@@ -265,6 +267,8 @@ int main(int argc, char **argv)
             all_isas = true;
         } else if (std::strcmp(argv[i], "--isa=best") == 0) {
             all_isas = false;
+        } else if (std::strcmp(argv[i], "--prefetch=auto") == 0) {
+            adagrad_set_prefetch_distance(ADAGRAD_PREFETCH_AUTO);
         } else if (std::strncmp(argv[i], "--prefetch=", 11) == 0) {
             adagrad_set_prefetch_distance((size_t)std::strtoull(argv[i] + 11, nullptr, 10));
         } else {
@@ -272,9 +276,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const size_t dist = adagrad_set_prefetch_distance(ADAGRAD_PREFETCH_DEFAULT);
+    const size_t dist = adagrad_set_prefetch_distance(ADAGRAD_PREFETCH_AUTO);
     adagrad_set_prefetch_distance(dist);
-    std::fprintf(stderr, "bench_sparse: prefetch distance %zu rows\n", dist);
+    if (dist == ADAGRAD_PREFETCH_AUTO)
+        std::fprintf(stderr, "bench_sparse: prefetch distance auto (clamp(512 / dim, 1, 32) rows)\n");
+    else
+        std::fprintf(stderr, "bench_sparse: prefetch distance %zu rows\n", dist);
 
     std::vector<const adagrad_kernels *> rows;
     const uint32_t cpu = adagrad_cpu_flags();

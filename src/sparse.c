@@ -26,7 +26,7 @@
 #include "dispatch.h"
 #include "sparse.h"
 
-static atomic_size_t prefetch_distance = ADAGRAD_PREFETCH_DEFAULT;
+static atomic_size_t prefetch_distance = ADAGRAD_PREFETCH_AUTO;
 
 size_t adagrad_set_prefetch_distance(size_t rows)
 {
@@ -285,6 +285,8 @@ int adagrad_sparse_with(const adagrad_kernels *k, bool rowwise, float *table, fl
         j.dense = torch_sparse_row;
     }
     j.dist = atomic_load_explicit(&prefetch_distance, memory_order_relaxed);
+    if (j.dist == ADAGRAD_PREFETCH_AUTO) /* about 2 KiB of table rows ahead */
+        j.dist = dim >= 512 ? 1 : dim <= 16 ? 32 : 512 / dim;
     if (opt->flags & ADAGRAD_SUM_DUPLICATES)
         run_summed(&j, indices, idx32, n_indices, workspace);
     else if (idx32)
