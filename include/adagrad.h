@@ -272,7 +272,7 @@ ADAGRAD_API int adagrad_max_threads(void);
  * adagrad_set_prefetch_distance sets the distance in rows for the whole
  * process: 0 is off; ADAGRAD_PREFETCH_AUTO (the default) keeps about 2 KiB
  * of table rows in flight, clamp(512 / dim, 1, 32) rows (measured best on
- * a Zen 4 EPYC with tables past the LLC: 32 rows at dim 16, 8 at dim 64,
+ * a Zen 5 EPYC with tables past the LLC: 32 rows at dim 16, 8 at dim 64,
  * 2-4 at dim 128-256). It never changes a result.
  */
 #define ADAGRAD_SUM_DUPLICATES 0x8u  /* sparse/row-wise: PyTorch's duplicate semantics */
