@@ -57,6 +57,24 @@ extern const adagrad_kernels adagrad_kernels_avx512;
 extern const adagrad_kernels adagrad_kernels_neon;
 extern const adagrad_kernels adagrad_kernels_sve;
 
+/* MAXIMIZE without a per-element sign flip, for SIMD kernels. With weight
+ * decay off, g = −grad gives g·g = grad·grad and (−η)·g = η·grad exactly,
+ * zeros included (negation is exact, round-to-nearest is symmetric), so a
+ * kernel may step with grad itself and this −η' = +η. With weight decay on,
+ * fma(λ, θ, −grad) and −fma(−λ, θ, grad) can differ in the sign of a zero
+ * (θ = −0), so kernels then flip the gradient's sign as the contract says:
+ * adagrad_grad_sign_flip tells them when. */
+static inline float adagrad_kernel_neg_lr(const adagrad_kparams *kp)
+{
+    const int folded = (kp->flags & ADAGRAD_MAXIMIZE) && kp->weight_decay == 0.0f;
+    return folded ? -kp->neg_lr : kp->neg_lr;
+}
+
+static inline int adagrad_grad_sign_flip(const adagrad_kparams *kp)
+{
+    return (kp->flags & ADAGRAD_MAXIMIZE) && kp->weight_decay != 0.0f;
+}
+
 /* FAST's domain (adagrad.h states it for users). A call runs FAST only
  * when η < 2^100: then, for an accumulator that was ≥ +0 (so t ≥ g²),
  * |Δ| ≤ η(1 + 2^-20) cannot overflow where EXACT's does not. Within such a

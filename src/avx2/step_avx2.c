@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: MIT
  *
  * EXACT: the contract's five steps on 8 lanes at a time, each one IEEE
- * binary32 operation (vxorps for the sign, vfmadd for the two fmas, vsqrtps,
+ * binary32 operation (vxorps for the sign, or none: kernels.h folds MAXIMIZE
+ * into η when λ = 0; vfmadd for the two fmas, vsqrtps,
  * vaddps, vmulps, vdivps), so every lane gives the scalar reference's bits.
  *
  * FAST: the AVX-512 kernel's formula (src/avx512/step_avx512.c has the
@@ -35,8 +36,10 @@ typedef struct {
 /* Steps 1–3: the gradient after sign and decay, and the new accumulator. */
 ALWAYS_INLINE __m256 decayed_grad(__m256 g, __m256 p, const consts_avx2 *c, bool wd)
 {
+    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+        return g;
     g = _mm256_xor_ps(g, c->sign); /* exact negation when maximizing (sign = -0.0) */
-    return wd ? _mm256_fmadd_ps(c->wd, p, g) : g;
+    return _mm256_fmadd_ps(c->wd, p, g);
 }
 
 /* Steps 4–5, EXACT. */
@@ -62,7 +65,7 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, con
     const __m256 f = _mm256_fnmadd_ps(w, r0, _mm256_set1_ps(1.5f));
     const __m256 step = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), r0), f);
     const __m256 fast = _mm256_add_ps(p, step);
-    if (_mm256_movemask_ps(ok) == 0xff)
+    if (__builtin_expect(_mm256_movemask_ps(ok) == 0xff, 1))
         return fast;
     /* Rare: the lanes out of the domain take the EXACT result, each lane on
      * its own, so an element's FAST result never depends on its neighbours. */
@@ -87,10 +90,10 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 {
     const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
     const consts_avx2 c = {
-        .neg_lr = _mm256_set1_ps(kp->neg_lr),
+        .neg_lr = _mm256_set1_ps(adagrad_kernel_neg_lr(kp)),
         .eps = _mm256_set1_ps(kp->eps),
         .wd = _mm256_set1_ps(kp->weight_decay),
-        .sign = _mm256_set1_ps((kp->flags & ADAGRAD_MAXIMIZE) ? -0.0f : 0.0f),
+        .sign = _mm256_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
         .half = _mm256_set1_ps(0.5f),
         .lo_bits = _mm256_set1_epi32((int)f32_bits(lo)),
         .span_bits = _mm256_set1_epi32((int)(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo))),
@@ -143,10 +146,10 @@ static void rowwise_avx2(float *restrict param, float *restrict row_sum, const f
 {
     const bool wd = kp->weight_decay != 0.0f;
     const consts_avx2 c = {
-        .neg_lr = _mm256_set1_ps(kp->neg_lr),
+        .neg_lr = _mm256_set1_ps(adagrad_kernel_neg_lr(kp)),
         .eps = _mm256_set1_ps(kp->eps),
         .wd = _mm256_set1_ps(kp->weight_decay),
-        .sign = _mm256_set1_ps((kp->flags & ADAGRAD_MAXIMIZE) ? -0.0f : 0.0f),
+        .sign = _mm256_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
     };
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     size_t j = 0;

@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: MIT
  *
  * EXACT: the contract's five steps on 16 lanes at a time, each one IEEE
- * binary32 operation (xor for the sign, vfmadd for the two fmas, vsqrtps,
+ * binary32 operation (xor for the sign, or none: kernels.h folds MAXIMIZE
+ * into η when λ = 0; vfmadd for the two fmas, vsqrtps,
  * vaddps, vmulps, vdivps), so every lane gives the scalar reference's bits.
  * vsqrtps + vdivps are its limit in L1: about 1.8 ns per 16 lanes here.
  *
@@ -46,8 +47,10 @@ typedef struct {
 
 ALWAYS_INLINE __m512 decayed_grad(__m512 g, __m512 p, const consts_avx512 *c, bool wd)
 {
+    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+        return g;
     g = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(g), _mm512_castps_si512(c->sign)));
-    return wd ? _mm512_fmadd_ps(c->wd, p, g) : g;
+    return _mm512_fmadd_ps(c->wd, p, g);
 }
 
 ALWAYS_INLINE __m512 update_exact(__m512 p, __m512 g, __m512 s, const consts_avx512 *c, bool inside)
@@ -72,7 +75,7 @@ ALWAYS_INLINE __m512 update_fast(__m512 p, __m512 g, __m512 s_old, __m512 s, con
     const __m512 f = _mm512_fnmadd_ps(w, r0, _mm512_set1_ps(1.5f));
     const __m512 step = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(c->neg_lr, g), r0), f);
     const __m512 fast = _mm512_add_ps(p, step);
-    if (ok == 0xffff)
+    if (__builtin_expect(ok == 0xffff, 1))
         return fast;
     return _mm512_mask_blend_ps(ok, update_exact(p, g, s, c, inside), fast); /* lane by lane */
 }
@@ -101,10 +104,10 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 {
     const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
     const consts_avx512 c = {
-        .neg_lr = _mm512_set1_ps(kp->neg_lr),
+        .neg_lr = _mm512_set1_ps(adagrad_kernel_neg_lr(kp)),
         .eps = _mm512_set1_ps(kp->eps),
         .wd = _mm512_set1_ps(kp->weight_decay),
-        .sign = _mm512_set1_ps((kp->flags & ADAGRAD_MAXIMIZE) ? -0.0f : 0.0f),
+        .sign = _mm512_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
         .half = _mm512_set1_ps(0.5f),
         .lo_bits = _mm512_set1_epi32((int)f32_bits(lo)),
         .span_bits = _mm512_set1_epi32((int)(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo))),
@@ -147,10 +150,10 @@ static void rowwise_avx512(float *restrict param, float *restrict row_sum, const
 {
     const bool wd = kp->weight_decay != 0.0f;
     const consts_avx512 c = {
-        .neg_lr = _mm512_set1_ps(kp->neg_lr),
+        .neg_lr = _mm512_set1_ps(adagrad_kernel_neg_lr(kp)),
         .eps = _mm512_set1_ps(kp->eps),
         .wd = _mm512_set1_ps(kp->weight_decay),
-        .sign = _mm512_set1_ps((kp->flags & ADAGRAD_MAXIMIZE) ? -0.0f : 0.0f),
+        .sign = _mm512_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
     };
     __m512 a = _mm512_setzero_ps();
     size_t j = 0;

@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: MIT
  *
  * EXACT: the contract's five steps on 4 lanes at a time, each one IEEE
- * binary32 operation (eor with a sign mask for MAXIMIZE, vfmaq_f32 for the
+ * binary32 operation (eor with a sign mask for MAXIMIZE, folded into η by
+ * kernels.h when λ = 0; vfmaq_f32 for the
  * two fmas, vsqrtq_f32, vaddq_f32, vmulq_f32, vdivq_f32), so every lane
  * gives the scalar reference's bits.
  *
@@ -93,8 +94,10 @@ typedef struct {
 /* Steps 1–2: the gradient after sign and decay. */
 ALWAYS_INLINE float32x4_t decayed_grad(float32x4_t g, float32x4_t p, const consts_neon *c, bool wd)
 {
+    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+        return g;
     g = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(g), c->sign)); /* exact negation */
-    return wd ? vfmaq_f32(g, c->wd, p) : g; /* vfmaq_f32(a, b, c) = a + b·c, one rounding */
+    return vfmaq_f32(g, c->wd, p); /* vfmaq_f32(a, b, c) = a + b·c, one rounding */
 }
 
 /* Steps 4–5, EXACT. */
@@ -153,10 +156,10 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 {
     const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
     const consts_neon c = {
-        .neg_lr = vdupq_n_f32(kp->neg_lr),
+        .neg_lr = vdupq_n_f32(adagrad_kernel_neg_lr(kp)),
         .eps = vdupq_n_f32(kp->eps),
         .wd = vdupq_n_f32(kp->weight_decay),
-        .sign = vdupq_n_u32((kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u),
+        .sign = vdupq_n_u32(adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u),
         .half = vdupq_n_f32(0.5f),
         .lo_bits = vdupq_n_u32(f32_bits(lo)),
         .span_bits = vdupq_n_u32(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo)),
@@ -226,12 +229,11 @@ static void rowwise_neon(float *restrict param, float *restrict row_sum, const f
                          const adagrad_kparams *kp)
 {
     const bool wd = kp->weight_decay != 0.0f;
-    const bool maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
     const consts_neon c = {
-        .neg_lr = vdupq_n_f32(kp->neg_lr),
+        .neg_lr = vdupq_n_f32(adagrad_kernel_neg_lr(kp)),
         .eps = vdupq_n_f32(kp->eps),
         .wd = vdupq_n_f32(kp->weight_decay),
-        .sign = vdupq_n_u32(maximize ? 0x80000000u : 0u),
+        .sign = vdupq_n_u32(adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u),
     };
     float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
     size_t j = 0;
@@ -257,8 +259,8 @@ static void rowwise_neon(float *restrict param, float *restrict row_sum, const f
         const float32x4_t g = decayed_grad(vld1q_f32(grad + j), p, &c, wd);
         vst1q_f32(param + j, vaddq_f32(p, vdivq_f32(vmulq_f32(c.neg_lr, g), dv)));
     }
-    for (; j < dim; j++) {
-        float g = maximize ? -grad[j] : grad[j];
+    for (; j < dim; j++) { /* the contract written out, as the scalar reference */
+        float g = (kp->flags & ADAGRAD_MAXIMIZE) ? -grad[j] : grad[j];
         if (wd)
             g = fmaf(kp->weight_decay, param[j], g);
         param[j] = param[j] + (kp->neg_lr * g) / d;

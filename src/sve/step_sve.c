@@ -5,7 +5,8 @@
  * (4 at 128 bits … 64 at 2048 bits), read at run time, never assumed.
  *
  * EXACT: the contract's five steps, each one IEEE binary32 operation per
- * lane (eor with a sign mask for MAXIMIZE; svmla, i.e. FMLA/FMAD, for the
+ * lane (eor with a sign mask for MAXIMIZE, folded into η by kernels.h when
+ * λ = 0; svmla, i.e. FMLA/FMAD, for the
  * two fmas: svmla(a, b, c) = a + b·c with one rounding, so
  * g ← svmla(g, λ, θ) is fma(λ, θ, g) and s ← svmla(s, g, g) is
  * fma(g, g, s); svsqrt, svadd, svmul, svdiv), so every lane gives the
@@ -54,15 +55,17 @@
 
 typedef struct {
     float neg_lr, eps, wd;
-    uint32_t sign;               /* 0x80000000 with MAXIMIZE, else 0 */
+    uint32_t sign;               /* 0x80000000 with MAXIMIZE and weight decay, else 0 */
     uint32_t lo_bits, span_bits; /* FAST's radicand range, as bit patterns */
 } consts_sve;
 
 /* Steps 1–2: the gradient after sign and decay. */
 ALWAYS_INLINE svfloat32_t decayed_grad(svbool_t pg, svfloat32_t g, svfloat32_t p, const consts_sve *c, bool wd)
 {
+    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+        return g;
     g = svreinterpret_f32_u32(sveor_n_u32_x(pg, svreinterpret_u32_f32(g), c->sign)); /* exact negation */
-    return wd ? svmla_n_f32_x(pg, g, p, c->wd) : g; /* g + θ·λ = fma(λ, θ, g), one rounding */
+    return svmla_n_f32_x(pg, g, p, c->wd); /* g + θ·λ = fma(λ, θ, g), one rounding */
 }
 
 /* Steps 4–5, EXACT. */
@@ -133,10 +136,10 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 {
     const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
     const consts_sve c = {
-        .neg_lr = kp->neg_lr,
+        .neg_lr = adagrad_kernel_neg_lr(kp),
         .eps = kp->eps,
         .wd = kp->weight_decay,
-        .sign = (kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u,
+        .sign = adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u,
         .lo_bits = f32_bits(lo),
         .span_bits = f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo),
     };
@@ -184,10 +187,10 @@ static void rowwise_sve(float *restrict param, float *restrict row_sum, const fl
 {
     const bool wd = kp->weight_decay != 0.0f;
     const consts_sve c = {
-        .neg_lr = kp->neg_lr,
+        .neg_lr = adagrad_kernel_neg_lr(kp),
         .eps = kp->eps,
         .wd = kp->weight_decay,
-        .sign = (kp->flags & ADAGRAD_MAXIMIZE) ? 0x80000000u : 0u,
+        .sign = adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u,
     };
     const size_t lanes = svcntw();
     const size_t w = lanes >= 16 ? 16 : lanes >= 8 ? 8 : 4; /* 16 % w == 0; lanes ≥ 4 always */
