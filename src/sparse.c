@@ -94,7 +94,7 @@ static int validate(bool rowwise, float *table, float *acc, size_t rows, size_t 
         return status;
     const size_t fmax = SIZE_MAX / sizeof(float);
     const size_t isz = idx32 ? sizeof(int32_t) : sizeof(int64_t);
-    if (mul_over(rows, dim, fmax) || mul_over(n, dim, fmax) || rows > fmax || n > SIZE_MAX / isz)
+    if (mul_over(rows, dim, fmax) || mul_over(n, dim, fmax) || (rowwise && rows > fmax) || n > SIZE_MAX / isz)
         return ADAGRAD_ERR_SIZE;
     const bool sum_dup = (opt->flags & ADAGRAD_SUM_DUPLICATES) != 0;
     if (!table || !acc || !indices || !grads || (sum_dup && !ws))

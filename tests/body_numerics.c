@@ -19,7 +19,7 @@
 #include "suite.h"
 #include "ulp.h"
 
-#define WIDEST 16                 /* floats in the widest vector (AVX-512) */
+#define WIDEST 16                 /* floats in the widest fixed vector (AVX-512); SVE up to 64: tests/test_sve.c */
 #define TAIL_MAX (3 * WIDEST + 1) /* every length up to here */
 
 /* The 16 combinations of (MAXIMIZE, EPS_INSIDE, FAST) × weight decay on/off:

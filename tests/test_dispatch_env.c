@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Run by meson several times, each in a fresh process with a different
- * environment (ADAGRAD_ISA=scalar, avx2, avx512, neon, bogus, empty, unset).
+ * environment (ADAGRAD_ISA=scalar, avx2, avx512, neon, sve, bogus, empty, unset).
  * Before anything else touches the library, THREADS threads wait on a
  * barrier and then all make their first call at the same moment: half ask
  * adagrad_active_isa(), half run a step through adagrad_step_f32. All must
