@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""libadagrad -- writes the seed corpus of fuzz/fuzz_dense.c into fuzz/corpus/.
+"""libadagrad -- writes the seed corpora of fuzz/fuzz_dense.c into fuzz/corpus/
+and of fuzz/fuzz_sparse.c into fuzz/corpus-sparse/.
 
-    /usr/bin/python3 fuzz/gen_corpus.py [OUT_DIR]
+    /usr/bin/python3 fuzz/gen_corpus.py [OUT_DIR [SPARSE_OUT_DIR]]
 
 Deterministic: the same files every run. The byte format is the one
 documented at the top of fuzz_dense.c (LLVMFuzzerTestOneInput decodes it);
@@ -10,6 +11,10 @@ steps with every flag combination and lengths around the vector widths,
 special values, FAST's range edges, invalid hyper-parameters and flags,
 every pointer mode (NULL, overlap, size overflow, address-space wrap, n = 0),
 the multi-threaded step, ISA switching, and adagrad_split_range edge cases.
+The sparse seeds (format at the top of fuzz_sparse.c): sparse and row-wise,
+int64 and int32 indices, every flag combination (SUM_DUPLICATES,
+TORCH_SPARSE, unknown bits), duplicated indices, every kind of bad index
+(first, middle, last), dim = 0, rows = 0, workspace sizes, every pointer mode.
 """
 import os
 import struct
@@ -87,8 +92,102 @@ def seed(n=100, place=(0, 0, 0), flags=0, lr='0.01', eps='1e-10', wd='0', mode=0
     return b + bytes([vm]) + body
 
 
+SUM_DUP, TORCH = 8, 16
+
+
+def sparse_seed(rowwise=False, idx32=False, ws=0, public_ws=False, rows=8, dim=20, idx=(1, 3, 5),
+                place=(0, 0, 0, 0), flags=0, extra_bit=None, raw_flags=None, lr='0.01', eps='1e-10', wd='0',
+                ptr_mode=0, aux=0, prefetch=0, table=('rand', (1, 127, 8)), acc=('rand', (3, 110, 12)),
+                grads=('rand', (5, 120, 12))):
+    """idx: index bytes (< 0xc0 in range mod rows, 0xc0+k repeats an earlier one, 0xe0+ bad)."""
+    kind = int(rowwise) | int(idx32) << 1 | ws << 2 | int(public_ws) << 4
+    n = len(idx)
+    b = bytes([kind, rows, dim, n]) + bytes(place)
+    f = 0xff if raw_flags is not None else flags | (0x20 if extra_bit is not None else 0)
+    b += bytes([f])
+    if extra_bit is not None:
+        b += bytes([extra_bit])
+    if raw_flags is not None:
+        b += struct.pack('<I', raw_flags)
+    b += hyper(lr) + hyper(eps) + hyper(wd) + bytes([ptr_mode, aux, prefetch]) + bytes(idx)
+    acc_n = rows if rowwise else rows * dim
+    vm, body = 0, b''
+    for shift, (kind_, arg), cnt in zip((0, 2, 4), (table, acc, grads), (rows * dim, acc_n, n * dim)):
+        m, v = values(kind_, cnt, arg)
+        vm |= m << shift
+        body += v
+    return b + bytes([vm]) + body
+
+
+def sparse_seeds():
+    seeds = {}
+    dup = (2, 5, 0xc0, 7, 2, 0xc1, 1)  # 2 and 5 named again
+    for rowwise in (False, True):
+        w = 'rowwise' if rowwise else 'sparse'
+        for fl in range(32):
+            if fl & TORCH and (rowwise or fl & FAST):
+                continue
+            if rowwise and fl & FAST and fl & MAXIMIZE:
+                continue
+            dim = (1, 3, 8, 15, 16, 17, 31, 33, 40)[fl % 9]
+            seeds[f'{w}-flags{fl:02x}-dim{dim}'] = sparse_seed(
+                rowwise=rowwise, idx32=bool(fl & 1), dim=dim, rows=11, idx=dup, flags=fl,
+                wd=('0', '1e-4')[fl % 2], eps=('1e-10', '0', '0.1', '1e-8')[fl % 4], lr=('0.01', '0.1', '1')[fl % 3],
+                place=(fl % 16, (3 * fl) % 16, 0x80 if fl & 4 else 1, 0x80 if fl & 2 else 0),
+                public_ws=bool(fl & SUM_DUP), prefetch=fl % 8)
+        # bad indices: first, in the middle, last (all rows or none), int64 and int32
+        for i32 in (False, True):
+            t = 'i32' if i32 else 'i64'
+            for b in range(16):
+                seeds[f'{w}-bad-index-{b:x}-last-{t}'] = sparse_seed(
+                    rowwise=rowwise, idx32=i32, idx=(0, 1, 2, 3, 0xe0 | b), rows=5, dim=9)
+            seeds[f'{w}-bad-index-first-{t}'] = sparse_seed(rowwise=rowwise, idx32=i32, idx=(0xe1, 1, 2), rows=5)
+            seeds[f'{w}-bad-index-middle-sumdup-{t}'] = sparse_seed(rowwise=rowwise, idx32=i32, idx=(1, 0xe0, 1),
+                                                                     flags=SUM_DUP, public_ws=True)
+        # special values, FAST edges, sizes
+        seeds[f'{w}-specials'] = sparse_seed(rowwise=rowwise, rows=4, dim=16, idx=(0, 1, 2, 3, 0xc0), flags=FAST,
+                                             table=('table', list(range(64))),
+                                             acc=('table', [(7 * i + 3) % 64 for i in range(64)]),
+                                             grads=('table', [(13 * i + 5) % 64 for i in range(64)]))
+        seeds[f'{w}-wide-values'] = sparse_seed(rowwise=rowwise, rows=6, dim=24, idx=(5, 4, 0xc1, 3), flags=FAST,
+                                                lr='100', wd='0.5', table=('rand', (21, 127, 63)),
+                                                acc=('rand', (23, 127, 63)),
+                                                grads=('mixed', (25, 127, 63, [(0, 10), (50, 12), (70, 13)])))
+        seeds[f'{w}-dim0'] = sparse_seed(rowwise=rowwise, dim=0, idx=(1, 2, 0xc0))
+        seeds[f'{w}-dim0-bad-index'] = sparse_seed(rowwise=rowwise, dim=0, idx=(1, 2, 0xe1))
+        seeds[f'{w}-rows0'] = sparse_seed(rowwise=rowwise, rows=0, idx=(0,))
+        seeds[f'{w}-n0-bad-lr'] = sparse_seed(rowwise=rowwise, idx=(), lr='nan')
+        seeds[f'{w}-max'] = sparse_seed(rowwise=rowwise, rows=24, dim=40, idx=tuple(range(0, 80, 2)),
+                                        place=(0x80, 0x80, 0x80, 0x80), flags=SUM_DUP, public_ws=True)
+        # workspace: exact, larger, one byte short, NULL
+        for wsm, name in enumerate(('exact', 'more', 'short', 'null')):
+            seeds[f'{w}-ws-{name}'] = sparse_seed(rowwise=rowwise, ws=wsm, flags=SUM_DUP, idx=dup, public_ws=True,
+                                                  aux=wsm * 3)
+        seeds[f'{w}-sumdup-plain-entry'] = sparse_seed(rowwise=rowwise, flags=SUM_DUP, idx=dup)
+        # invalid options
+        seeds[f'{w}-bad-eps'] = sparse_seed(rowwise=rowwise, eps='-1')
+        seeds[f'{w}-bad-wd'] = sparse_seed(rowwise=rowwise, wd='inf')
+        seeds[f'{w}-bad-lr-raw'] = sparse_seed(rowwise=rowwise, lr=('raw', 0xff800001))
+        seeds[f'{w}-unknown-flag'] = sparse_seed(rowwise=rowwise, extra_bit=0)
+        seeds[f'{w}-raw-flags'] = sparse_seed(rowwise=rowwise, raw_flags=0x80000000 | SUM_DUP)
+        seeds[f'{w}-torch-fast'] = sparse_seed(rowwise=rowwise, flags=TORCH | FAST)
+        # every pointer mode
+        modes = {0xe0: 'opt-null', 0xe1: 'table-null', 0xe2: 'acc-null', 0xe3: 'indices-null', 0xe4: 'grads-null',
+                 0xe5: 'acc-in-table', 0xe6: 'grads-in-table', 0xe7: 'indices-in-grads', 0xe8: 'indices-in-table',
+                 0xe9: 'ws-in-table', 0xea: 'grads-in-acc', 0xeb: 'rows-huge', 0xec: 'n-huge', 0xed: 'table-wraps',
+                 0xee: 'n0-any-pointers', 0xef: 'dim-huge', 0xf0: 'ws-is-grads', 0xf1: 'indices-wrap',
+                 0xf2: 'ws-wraps', 0xf3: 'ws-bytes-max', 0xf4: 'acc-is-table'}
+        for m, name in modes.items():
+            seeds[f'{w}-ptr-{name}'] = sparse_seed(rowwise=rowwise, ptr_mode=m, aux=3,
+                                                   flags=SUM_DUP if m in (0xe9, 0xf0, 0xf2, 0xf3) else 0,
+                                                   public_ws=m in (0xe9, 0xf0, 0xf2, 0xf3))
+        seeds[f'{w}-ptr-rows-huge-dim0'] = sparse_seed(rowwise=rowwise, ptr_mode=0xeb, dim=0, idx=(0, 1, 0xe5))
+    return seeds
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), 'corpus')
+    sparse_out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), 'corpus-sparse')
     os.makedirs(out, exist_ok=True)
     seeds = {}
     # typical steps: every flag combination, with and without weight decay, lengths around the vectors
@@ -159,6 +258,12 @@ def main():
         with open(os.path.join(out, name), 'wb') as f:
             f.write(data)
     print(f'{len(seeds)} seeds in {out}')
+    os.makedirs(sparse_out, exist_ok=True)
+    sparse = sparse_seeds()
+    for name, data in sorted(sparse.items()):
+        with open(os.path.join(sparse_out, name), 'wb') as f:
+            f.write(data)
+    print(f'{len(sparse)} seeds in {sparse_out}')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 #!/bin/sh
-# libadagrad — a bounded libFuzzer run of fuzz_dense (the meson test 'fuzz_dense').
+# libadagrad — a bounded libFuzzer run of fuzz_dense or fuzz_sparse (the meson
+# tests of the same names).
 #   run-fuzz.sh FUZZER BUILD_DIR SECONDS SEED_DIR...
 # New inputs go to BUILD_DIR/fuzz-work (the seed folders are only read),
 # a failing input to BUILD_DIR/fuzz-artifacts/. Exit status: libFuzzer's
