@@ -11,8 +11,9 @@
 #                 default CPU has 512-bit SVE)
 #   sve128 … sve2048, nosve   the same binaries at SVE vector lengths 128,
 #                 256, 512, 2048 bits, and on cortex-a72 (no SVE: neon)
-#   fuzz          clang, ASan + UBSan: the libFuzzer harness fuzz/fuzz_dense for
-#                 ADAGRAD_FUZZ_SECONDS (default 120) from the seed corpus, plus
+#   fuzz          clang, ASan + UBSan: the libFuzzer harnesses fuzz/fuzz_dense and
+#                 fuzz/fuzz_sparse, ADAGRAD_FUZZ_SECONDS (default 120) in total,
+#                 half each, from their seed corpora, plus
 #                 the robustness tests (corpus replay, threads, regressions)
 #   tsan          clang, ThreadSanitizer + LLVM OpenMP: the whole suite, and
 #                 the robustness tests again with ADAGRAD_ISA=scalar (TSan
