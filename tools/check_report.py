@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: MIT
 """Usage: check_report.py CHECK PATH/TO/adagrad-report
 
-CHECK is one of: table, json, csv, compare, bad_args, plot, torch, threads.
+CHECK is one of: table, json, csv, compare, bad_args, plot, torch, threads, sparse.
 Each runs the report on one tiny size with few repetitions and checks what a
 script consuming it relies on. Exit status 0 when the check passes.
 """
@@ -15,11 +15,15 @@ import subprocess
 import sys
 import tempfile
 
-QUICK = ["--sizes", "4096", "--reps", "3", "--batch-ms", "1", "--quiet"]
+# The sparse section on a small table (in cache: shape and bits, not speed),
+# with a dim that is not a multiple of any vector width.
+SPARSE_DIMS = [16, 40]
+SPARSE_QUICK = ["--sparse-rows", "4096", "--sparse-batch", "256", "--sparse-dims", ",".join(map(str, SPARSE_DIMS))]
+QUICK = ["--sizes", "4096", "--reps", "3", "--batch-ms", "1", "--quiet"] + SPARSE_QUICK
 # The multi-threaded section needs n >= 2 * ADAGRAD_MT_MIN_ELEMENTS (65536)
 # for a second thread to get work; 262144 gives up to 4.
 MT_N = 262144
-MT_QUICK = ["--sizes", str(MT_N), "--reps", "3", "--batch-ms", "2", "--quiet"]
+MT_QUICK = ["--sizes", str(MT_N), "--reps", "3", "--batch-ms", "2", "--quiet"] + SPARSE_QUICK
 
 
 def run(report, args, expect=0):
@@ -59,6 +63,35 @@ def check_run(doc, n=4096):
     scalar = [r for r in results if r["impl"] == "scalar" and r["mode"] == "exact"][0]
     check(abs(scalar["speedup_vs_scalar"] - 1.0) < 1e-9, "scalar speed-up is 1")
     check(doc["multithread"]["status"] in ("ok", "off"), "multithread status")
+    check(doc["sparse"]["status"] in ("ok", "off"), "sparse status")
+
+
+def check_sparse(doc, rows=4096, batch=256, dims=SPARSE_DIMS):
+    """The sparse section of a --json run with SPARSE_QUICK's shape."""
+    sp = doc["sparse"]
+    check(sp["status"] == "ok" and sp["impl"] == doc["dispatch"] and sp["mode"] == "exact", "sparse header")
+    check(sp["rows"] == rows and sp["batch"] == batch, "sparse rows and batch")
+    check(sp["loop_bitwise_identical"] is True, "the plain loop gives the library's bits")
+    impls = {doc["dispatch"], "scalar", "loop", "roofline"}
+    results = sp["results"]
+    check(len(results) == len(dims) * 2 * 2 * len(impls), "one sparse row per dim, kind, dist, impl")
+    for dim in dims:
+        for kind, per_row in (("sparse", 20 * dim), ("rowwise", 12 * dim + 8)):
+            for dist in ("uniform", "zipf"):
+                rows_here = [r for r in results if r["dim"] == dim and r["kind"] == kind and r["dist"] == dist]
+                check({r["impl"] for r in rows_here} == impls, "impls of %s/%s/%d" % (kind, dist, dim))
+                for r in rows_here:
+                    check(r["sec_min"] <= r["sec_median"] <= r["sec_max"], "sparse min <= median <= max")
+                    check(abs(r["rows_s"] - batch / r["sec_median"]) <= 1e-6 * r["rows_s"], "rows/s %r" % r)
+                    check(r["bytes_per_row"] == per_row, "bytes per row %r" % r)
+                    check(abs(r["gb_s"] - r["rows_s"] * per_row * 1e-9) <= 1e-6 * r["gb_s"], "GB/s %r" % r)
+                    check(r["roofline_pct"] > 0, "sparse %% of the roofline %r" % r)
+                    if r["impl"] == "roofline":
+                        check(abs(r["roofline_pct"] - 100) < 1e-9 and r["speedup_vs_loop"] is None, "roofline row")
+                    elif r["impl"] == "loop":
+                        check(abs(r["speedup_vs_loop"] - 1) < 1e-9, "loop: speed-up 1")
+                    else:
+                        check(r["speedup_vs_loop"] > 0, "speed-up over the loop %r" % r)
 
 
 def check_mt(doc, n, threads):
@@ -103,6 +136,7 @@ def main():
             check_run(json.loads(run(report, QUICK + ["--json"]).stdout))
         elif what == "csv":
             rows = list(csv.DictReader(io.StringIO(run(report, QUICK + ["--csv"]).stdout)))
+            rows = [r for r in rows if not r["dim"]]  # the sparse rows: check sparse
             check(len(rows) >= 3, "at least the scalar rows")
             for r in rows:
                 check(int(r["n"]) == 4096 and float(r["gelem_s"]) > 0, "csv row %r" % r)
@@ -123,7 +157,9 @@ def main():
                          ["--json", "--csv"], ["--compare", "only-one.json"], ["--impl", "nosuchisa"],
                          ["--batch-ms", "-1"], ["--reps"], ["stray"], ["--clock", "tsc"],
                          ["--threads", "x"], ["--threads", "0,1"], ["--threads", "2000"], ["--threads", "1,"],
-                         ["--threads", ""], ["--threads"]):
+                         ["--threads", ""], ["--threads"], ["--sparse", "maybe"], ["--sparse-dims", "0"],
+                         ["--sparse-dims", "16,"], ["--sparse-dims", "70000"], ["--sparse-batch", "x"],
+                         ["--sparse-batch", "2^25"], ["--sparse-rows", "0"], ["--sparse-rows"]):
                 err = run(report, args, expect=2).stderr
                 check(err.startswith("adagrad-report: "), "a message for %r: %r" % (args, err))
         elif what == "plot":
@@ -155,6 +191,7 @@ def main():
                 doc = json.load(f)
             check_run(doc, MT_N)
             check_mt(doc, MT_N, [1, 2])
+            check_sparse(doc)
             # The default counts: 1, 2, 4, ... up to max_threads, and it.
             doc = json.loads(run(report, MT_QUICK + ["--json"]).stdout)
             top = doc["multithread"]["max_threads"]
@@ -189,6 +226,53 @@ def main():
             check(doc["multithread"]["status"] == "off" and doc["multithread"]["results"] == []
                   and doc["multithread"]["bitwise_identical"] is None, "--threads 0 in json")
             check("-mt" not in run(report, QUICK + ["--threads", "none", "--csv"]).stdout, "--threads none csv")
+        elif what == "sparse":
+            # Table: the section, its definitions and the bit check's verdict.
+            out = run(report, QUICK + ["--threads", "0"]).stdout
+            for needle in ("sparse: adagrad_sparse_step_f32 / adagrad_rowwise_step_f32", "20*dim", "12*dim+8",
+                           "dim = 16", "dim = 40", "roofline", "loop", "zipf",
+                           "plain loop gives the library's bits: yes"):
+                check(needle in out, "table mentions %r:\n%s" % (needle, out))
+            # JSON: the new top-level key, the old ones intact.
+            a, b = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+            run(report, QUICK + ["--threads", "0", "--json", "-o", a])
+            with open(a) as f:
+                doc = json.load(f)
+            check_run(doc)
+            check_sparse(doc)
+            # CSV: the old columns first and unchanged, the sparse rows added.
+            text = run(report, QUICK + ["--threads", "0", "--csv"]).stdout
+            header = text.splitlines()[0].split(",")
+            check(header == ["n", "level", "impl", "mode", "gelem_s", "gelem_s_min", "gelem_s_max", "gb_s",
+                             "speedup_vs_scalar", "roofline_pct", "ulp_max", "vs_torch", "vs_torch_foreach",
+                             "sec_median", "sec_q1", "sec_q3", "threads", "threads_used", "clock",
+                             "speedup_vs_1_thread", "bitwise_identical", "dim", "dist", "rows_s", "table_rows",
+                             "batch", "speedup_vs_loop"], "csv header: %r" % header)
+            rows = list(csv.DictReader(io.StringIO(text)))
+            check(all(None not in r for r in rows), "every csv line has the header's column count")
+            sparse_rows = [r for r in rows if r["dim"]]
+            check(len(sparse_rows) == len(doc["sparse"]["results"]), "one csv row per sparse result")
+            check({r["mode"] for r in sparse_rows}
+                  == {"sparse-exact", "rowwise-exact", "sparse-roofline", "rowwise-roofline"}, "sparse csv modes")
+            for r in sparse_rows:
+                check(int(r["n"]) == int(r["dim"]) * 256 and float(r["rows_s"]) > 0 and r["table_rows"] == "4096"
+                      and r["batch"] == "256" and r["dist"] in ("uniform", "zipf"), "csv sparse row %r" % r)
+                check((r["impl"] == "roofline") == r["mode"].endswith("-roofline"), "csv roofline rows %r" % r)
+            check(all(r["bitwise_identical"] == "yes" for r in sparse_rows if r["impl"] == "loop"), "csv loop bits")
+            check({"exact", "fast", "roofline"} <= {r["mode"] for r in rows if not r["dim"]}, "dense rows kept")
+            # --compare: the sparse rows side by side.
+            run(report, QUICK + ["--threads", "0", "--seed", "2", "--json", "-o", b])
+            out = run(report, ["--compare", a, b]).stdout
+            check("sparse (touched rows/s)" in out and "rowwise" in out and "geometric mean" in out,
+                  "compare with sparse rows:\n" + out)
+            # --sparse none: no section.
+            out = run(report, QUICK + ["--threads", "0", "--sparse", "none"]).stdout
+            check("sparse:" not in out and "plain loop" not in out, "--sparse none table")
+            doc = json.loads(run(report, QUICK + ["--threads", "0", "--sparse", "none", "--json"]).stdout)
+            check(doc["sparse"]["status"] == "off" and doc["sparse"]["results"] == []
+                  and doc["sparse"]["loop_bitwise_identical"] is None, "--sparse none in json")
+            check("-exact,uniform" not in run(report, QUICK + ["--sparse", "none", "--csv"]).stdout,
+                  "--sparse none csv")
         else:
             sys.exit("unknown check %r\n%s" % (what, __doc__))
     print("ok: " + what)

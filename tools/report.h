@@ -10,6 +10,8 @@
  *   report_compare.c   two JSON runs side by side
  *   report_plot.c      throughput vs size through gnuplot
  *   report_torch.c     torch.optim.Adagrad through tools/torch_compare.py
+ *   report_sparse.c    the sparse section: sparse and row-wise steps on an
+ *                      embedding table past the LLC, roofline, plain loop
  */
 #ifndef ADAGRAD_TOOLS_REPORT_H
 #define ADAGRAD_TOOLS_REPORT_H
@@ -97,7 +99,38 @@ typedef struct report_run {
     char mt_env[128];       /* OMP_NUM_THREADS, OMP_WAIT_POLICY, ... as set; "" when none */
     report_result *mt;      /* ordered by n, mode (exact, fast), threads */
     size_t mt_count, mt_cap;
+    /* The sparse section (report_sparse.c): sparse and row-wise EXACT steps
+     * on an embedding table, dispatched implementation and scalar. */
+    char sparse_status[16];     /* "off" (--sparse none, or an older file), "ok" */
+    char sparse_impl[32];       /* the implementation dispatch picked */
+    size_t sparse_rows, sparse_batch;
+    size_t sparse_prefetch;     /* the library's prefetch setting (ADAGRAD_PREFETCH_AUTO: auto) */
+    int sparse_identical;       /* the plain loop gives the library's bits: 1 yes, 0 no, -1 not checked */
+    struct report_sparse_result *sparse;
+    size_t sparse_count, sparse_cap;
 } report_run;
+
+/* One row of the sparse section. */
+typedef struct report_sparse_result {
+    char kind[8];  /* "sparse" (adagrad_sparse_step_f32) or "rowwise" (adagrad_rowwise_step_f32), EXACT */
+    char dist[8];  /* "uniform" or "zipf" (s = 1.05) */
+    char impl[32]; /* kernel-table name; "loop": the report's plain C loop; "roofline": no math */
+    size_t dim;
+    double sec_median, sec_min, sec_max, sec_q1, sec_q3; /* seconds per step of sparse_batch indices */
+} report_sparse_result;
+
+/* Useful bytes per touched row: table row and accumulator row read and
+ * written plus the gradient row read, 20·dim (sparse); table row read and
+ * written, gradient row read, one accumulator float read and written,
+ * 12·dim + 8 (row-wise). The indices are not counted. */
+double report_sparse_bytes_per_row(const char *kind, size_t dim);
+report_sparse_result *report_add_sparse_result(report_run *run);
+const report_sparse_result *report_sparse_find(const report_run *run, const char *kind, const char *dist,
+                                               const char *impl, size_t dim);
+double report_sparse_rows_s(const report_run *run, const report_sparse_result *r); /* touched rows / s */
+double report_sparse_gbps(const report_run *run, const report_sparse_result *r);
+double report_sparse_roofline_pct(const report_run *run, const report_sparse_result *r);
+double report_sparse_vs_loop(const report_run *run, const report_sparse_result *r);
 
 /* Appends a zeroed result; exits on out-of-memory. */
 report_result *report_add_result(report_run *run);
@@ -158,6 +191,26 @@ size_t report_mt_sizes(const report_run *run, const report_config *cfg, size_t *
  * of cfg->threads, wall clock) and checks its bits against one call. Fills
  * run->mt*. Returns 0, or -1 (message printed) when memory runs out. */
 int report_measure_threads(report_run *run, const report_config *cfg);
+/* The measurement method of report_measure for any set of kernels (the
+ * sparse section): fn(ctx, k, iters) runs kernel k iters times. Calibration
+ * (the warm-up) and interleaved repetitions as above, with cfg's clock,
+ * batch_ms and reps; samples[k * reps + r] gets seconds per call. */
+typedef void (*report_batch_fn)(void *ctx, size_t kernel, size_t iters);
+void report_time_interleaved(report_batch_fn fn, void *ctx, size_t count, const report_config *cfg,
+                             const char *label, double *samples);
+/* Sorts samples[0..n) and gives median, min, max, q1, q3 in stats. */
+void report_summarize(double *samples, size_t n, double stats[5]);
+/* The sparse section's shape (--sparse, --sparse-rows, --sparse-dims,
+ * --sparse-batch). */
+typedef struct report_sparse_config {
+    bool enabled;
+    size_t rows, batch;
+    const size_t *dims;
+    size_t dim_count;
+} report_sparse_config;
+/* Times the sparse section and fills run->sparse*. Returns 0, or -1
+ * (message printed) when memory runs out. */
+int report_measure_sparse(report_run *run, const report_config *cfg, const report_sparse_config *sc);
 /* DESIGN.md's θ error of one element after one step, in ulp (see the .c). */
 double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
                               float theta_new);

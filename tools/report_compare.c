@@ -101,6 +101,31 @@ static int from_json(const rjson *root, report_run *run, char *err, size_t err_s
         const rjson *id = rjson_get(o, "bitwise_identical");
         r->identical = id && id->type == RJSON_BOOL ? (int)id->number : -1;
     }
+    /* The sparse section: absent from files written before it. */
+    const rjson *sp = rjson_get(root, "sparse");
+    report_copy(run->sparse_status, sizeof run->sparse_status, sp ? rjson_string(rjson_get(sp, "status")) : "off");
+    copy_string(run->sparse_impl, sizeof run->sparse_impl, rjson_get(sp, "impl"));
+    run->sparse_rows = (size_t)whole(rjson_get(sp, "rows"));
+    run->sparse_batch = (size_t)whole(rjson_get(sp, "batch"));
+    const rjson *sp_results = rjson_get(sp, "results");
+    for (size_t i = 0; sp_results && sp_results->type == RJSON_ARRAY && i < sp_results->count; i++) {
+        const rjson *o = &sp_results->items[i];
+        const double dim = whole(rjson_get(o, "dim")), sec = rjson_number(rjson_get(o, "sec_median"));
+        if (!(dim >= 1) || !(sec > 0) || run->sparse_batch == 0) {
+            snprintf(err, err_size, "sparse result %zu has no valid \"dim\" and \"sec_median\"", i);
+            return -1;
+        }
+        report_sparse_result *r = report_add_sparse_result(run);
+        r->dim = (size_t)dim;
+        copy_string(r->kind, sizeof r->kind, rjson_get(o, "kind"));
+        copy_string(r->dist, sizeof r->dist, rjson_get(o, "dist"));
+        copy_string(r->impl, sizeof r->impl, rjson_get(o, "impl"));
+        r->sec_median = sec;
+        r->sec_min = rjson_number(rjson_get(o, "sec_min"));
+        r->sec_max = rjson_number(rjson_get(o, "sec_max"));
+        r->sec_q1 = rjson_number(rjson_get(o, "sec_q1"));
+        r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
+    }
     return 0;
 }
 
@@ -218,6 +243,33 @@ int report_compare(FILE *f, const char *path_a, const char *path_b)
                 print_cell(f, 7, "%.2fx", gb / ga);
                 print_cell(f, 7, "%.2fx", ra ? report_mt_speedup(&a, ra) : NAN);
                 print_cell(f, 7, "%.2fx", rb ? report_mt_speedup(&b, rb) : NAN);
+                fputc('\n', f);
+            }
+        }
+    }
+    /* The sparse rows (not in the geometric mean: a different workload). */
+    if (a.sparse_count > 0 || b.sparse_count > 0) {
+        fprintf(f, "\nsparse (touched rows/s): A %s, %zu rows, batch %zu; B %s, %zu rows, batch %zu\n",
+                *a.sparse_impl ? a.sparse_impl : "-", a.sparse_rows, a.sparse_batch,
+                *b.sparse_impl ? b.sparse_impl : "-", b.sparse_rows, b.sparse_batch);
+        fprintf(f, "%-7s %-7s %5s %-8s %10s %10s %7s %8s %8s\n", "step", "indices", "dim", "impl", "A M row/s",
+                "B M row/s", "B/A", "A %roof", "B %roof");
+        for (int pass = 0; pass < 2; pass++) {
+            const report_run *run = pass ? &b : &a, *other = pass ? &a : &b;
+            for (size_t i = 0; i < run->sparse_count; i++) {
+                const report_sparse_result *r = &run->sparse[i];
+                const report_sparse_result *o = report_sparse_find(other, r->kind, r->dist, r->impl, r->dim);
+                if (pass && o)
+                    continue; /* printed with A's rows */
+                const report_sparse_result *ra = pass ? o : r, *rb = pass ? r : o;
+                const double ga = ra ? report_sparse_rows_s(&a, ra) * 1e-6 : NAN;
+                const double gb = rb ? report_sparse_rows_s(&b, rb) * 1e-6 : NAN;
+                fprintf(f, "%-7s %-7s %5zu %-8s", r->kind, r->dist, r->dim, r->impl);
+                print_cell(f, 10, "%.2f", ga);
+                print_cell(f, 10, "%.2f", gb);
+                print_cell(f, 7, "%.2fx", gb / ga);
+                print_cell(f, 8, "%.1f%%", ra ? report_sparse_roofline_pct(&a, ra) : NAN);
+                print_cell(f, 8, "%.1f%%", rb ? report_sparse_roofline_pct(&b, rb) : NAN);
                 fputc('\n', f);
             }
         }

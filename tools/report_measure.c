@@ -235,6 +235,17 @@ static void fill_stats(report_result *r, double *samples, size_t n)
     r->sec_q3 = quantile(samples, n, 0.75);
 }
 
+void report_summarize(double *samples, size_t n, double stats[5])
+{
+    report_result r;
+    fill_stats(&r, samples, n);
+    stats[0] = r.sec_median;
+    stats[1] = r.sec_min;
+    stats[2] = r.sec_max;
+    stats[3] = r.sec_q1;
+    stats[4] = r.sec_q3;
+}
+
 static void progress(const report_config *cfg, const char *what, bool detail)
 {
     if (cfg->progress)
@@ -332,6 +343,52 @@ int report_measure(report_run *run, const report_rows *rows, const report_config
         if (measure_size(run, rows, cfg, i) != 0)
             return -1;
     return 0;
+}
+
+/* ---- The same method for other sections (report_sparse.c) ---- */
+
+/* Calibrates each of count kernels (batches of growing length until one
+ * lasts cfg->batch_ms: the warm-up), then times cfg->reps repetitions, each
+ * one batch of every kernel in an order rotated by one per repetition.
+ * samples[k * reps + r]: seconds per call of kernel k in repetition r. */
+void report_time_interleaved(report_batch_fn fn, void *ctx, size_t count, const report_config *cfg,
+                             const char *label, double *samples)
+{
+    double (*const clock)(void) = cfg->cpu_clock ? report_thread_cpu : report_now;
+    const double target = cfg->batch_ms * 1e-3;
+    size_t *iters = calloc(count ? count : 1, sizeof *iters);
+    if (!iters) {
+        fprintf(stderr, "adagrad-report: out of memory\n");
+        exit(1);
+    }
+    char what[200];
+    snprintf(what, sizeof what, "%s: warm-up", label);
+    progress(cfg, what, true);
+    for (size_t k = 0; k < count; k++) {
+        size_t n = 1;
+        for (;;) {
+            const double t0 = clock();
+            fn(ctx, k, n);
+            const double dt = clock() - t0;
+            if (dt >= target || n > ((size_t)1 << 40))
+                break;
+            double grow = dt > 0 ? 1.2 * target / dt : 100.0;
+            grow = grow < 2.0 ? 2.0 : grow > 100.0 ? 100.0 : grow;
+            n = (size_t)((double)n * grow);
+        }
+        iters[k] = n;
+    }
+    for (unsigned r = 0; r < cfg->reps; r++) {
+        snprintf(what, sizeof what, "%s: repetition %u/%u", label, r + 1, cfg->reps);
+        progress(cfg, what, true);
+        for (size_t j = 0; j < count; j++) {
+            const size_t k = (j + r) % count; /* rotated order: noise spreads over all kernels */
+            const double t0 = clock();
+            fn(ctx, k, iters[k]);
+            samples[k * cfg->reps + r] = (clock() - t0) / (double)iters[k];
+        }
+    }
+    free(iters);
 }
 
 /* ---- The multi-threaded section ---- */

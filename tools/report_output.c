@@ -55,6 +55,9 @@ void report_run_free(report_run *run)
     free(run->mt);
     run->mt = NULL;
     run->mt_count = run->mt_cap = 0;
+    free(run->sparse);
+    run->sparse = NULL;
+    run->sparse_count = run->sparse_cap = 0;
 }
 
 void report_sort_results(report_run *run)
@@ -232,6 +235,68 @@ static void print_threads(FILE *f, const report_run *run)
             yes_no(run->mt_identical));
 }
 
+/* The sparse section, last. */
+static void print_sparse(FILE *f, const report_run *run)
+{
+    if (strcmp(run->sparse_status, "ok") != 0 || run->sparse_count == 0)
+        return;
+    char pf[64];
+    if (run->sparse_prefetch == ADAGRAD_PREFETCH_AUTO)
+        report_copy(pf, sizeof pf, "auto, clamp(512/dim, 1, 32) rows ahead");
+    else
+        snprintf(pf, sizeof pf, "%zu rows ahead", run->sparse_prefetch);
+    fprintf(f, "\nsparse: adagrad_sparse_step_f32 / adagrad_rowwise_step_f32, EXACT, %s (dispatch) and scalar;\n"
+               "                 table %zu rows x dim, batch %zu indices (uniform, or Zipf s=1.05 scattered),\n"
+               "                 16 index lists in turn; prefetch %s\n",
+            run->sparse_impl, run->sparse_rows, run->sparse_batch, pf);
+    fprintf(f, "method:          median of %u interleaved repetitions, batches >= %g ms (%s clock); M rows/s:\n"
+               "                 touched rows (indices) per second; GB/s at 20*dim bytes per row for sparse (table\n"
+               "                 row and accumulator row read and written, gradient row read) and 12*dim+8 for\n"
+               "                 row-wise (table row read and written, gradient row read, one accumulator float\n"
+               "                 read and written), indices not counted;\n"
+               "                 roofline: the same rows, order and prefetch with no math (sparse: the dispatched\n"
+               "                 traffic kernel; row-wise: a C xor loop), measured in the same run; %%roof: of it;\n"
+               "                 loop: a plain C loop applying the contract per element (no prefetch, no SIMD);\n"
+               "                 xloop: over it\n",
+            run->reps, run->batch_ms, run->clock);
+    size_t dims[64], dim_count = 0;
+    for (size_t i = 0; i < run->sparse_count && dim_count < 64; i++) {
+        size_t j = 0;
+        while (j < dim_count && dims[j] != run->sparse[i].dim)
+            j++;
+        if (j == dim_count)
+            dims[dim_count++] = run->sparse[i].dim;
+    }
+    static const char *const kinds[] = {"sparse", "rowwise"};
+    for (size_t d = 0; d < dim_count; d++) {
+        char tb[16], ab[16];
+        human_bytes(tb, sizeof tb, (double)run->sparse_rows * (double)dims[d] * 4.0);
+        human_bytes(ab, sizeof ab, (double)run->sparse_rows * 4.0);
+        fprintf(f, "\ndim = %zu (table %s, accumulators as much for sparse, %s for row-wise)\n", dims[d], tb, ab);
+        fprintf(f, "  %-7s %-7s %-8s %9s %15s %7s %7s %6s\n", "step", "indices", "impl", "M rows/s", "spread min/max",
+                "GB/s", "%roof", "xloop");
+        for (size_t k = 0; k < 2; k++)
+            for (size_t i = 0; i < run->sparse_count; i++) {
+                const report_sparse_result *r = &run->sparse[i];
+                if (r->dim != dims[d] || strcmp(r->kind, kinds[k]) != 0)
+                    continue;
+                char spread[32];
+                snprintf(spread, sizeof spread, "%+.1f/%+.1f%%", 100.0 * (r->sec_median / r->sec_max - 1.0),
+                         100.0 * (r->sec_median / r->sec_min - 1.0));
+                fprintf(f, "  %-7s %-7s %-8s", r->kind, r->dist, r->impl);
+                cell(f, 9, "%.2f", report_sparse_rows_s(run, r) * 1e-6);
+                fprintf(f, " %15s", spread);
+                cell(f, 7, "%.2f", report_sparse_gbps(run, r));
+                cell(f, 7, "%.1f%%", report_sparse_roofline_pct(run, r));
+                cell(f, 6, "%.2f", report_sparse_vs_loop(run, r));
+                fputc('\n', f);
+            }
+    }
+    fprintf(f, "\nplain loop gives the library's bits: %s (one step, dispatch and scalar, sparse and row-wise,\n"
+               "uniform and Zipf indices, every dim above)\n",
+            yes_no(run->sparse_identical));
+}
+
 void report_print_table(FILE *f, const report_run *run)
 {
     print_header(f, run);
@@ -274,6 +339,7 @@ void report_print_table(FILE *f, const report_run *run)
         fprintf(f, "\nxtorch, xtorch-fe: this row's throughput over torch.optim.Adagrad.step() (foreach=False, "
                    "foreach=True) at the same size\n");
     print_threads(f, run);
+    print_sparse(f, run);
 }
 
 /* ---- JSON ---- */
@@ -401,7 +467,41 @@ void report_print_json(FILE *f, const report_run *run)
         json_key_number(f, "roofline_pct", report_mt_roofline_pct(run, r));
         fprintf(f, ", \"bitwise_identical\": %s}", r->identical < 0 ? "null" : r->identical ? "true" : "false");
     }
-    fprintf(f, "%s]}\n}\n", run->mt_count ? "\n    " : "");
+    fprintf(f, "%s]},\n  \"sparse\": {\"status\": ", run->mt_count ? "\n    " : "");
+    report_json_string(f, run->sparse_status);
+    fprintf(f, ", \"impl\": ");
+    report_json_string(f, run->sparse_impl);
+    fprintf(f, ", \"mode\": \"exact\", \"rows\": %zu, \"batch\": %zu, \"index_lists\": 16, \"zipf_s\": 1.05, "
+               "\"prefetch_rows\": ",
+            run->sparse_rows, run->sparse_batch);
+    if (run->sparse_prefetch == ADAGRAD_PREFETCH_AUTO)
+        fputs("\"auto\"", f);
+    else
+        fprintf(f, "%zu", run->sparse_prefetch);
+    fprintf(f, ",\n    \"bytes_per_row\": {\"sparse\": \"20*dim: table row and accumulator row read and written, "
+               "gradient row read\", \"rowwise\": \"12*dim+8: table row read and written, gradient row read, one "
+               "accumulator float read and written\"},\n"
+               "    \"roofline\": \"same rows, order and prefetch, no math\", \"loop\": \"plain C loop, the contract "
+               "per element\", \"loop_bitwise_identical\": %s,\n    \"results\": [",
+            run->sparse_identical < 0 ? "null" : run->sparse_identical ? "true" : "false");
+    for (size_t i = 0; i < run->sparse_count; i++) {
+        const report_sparse_result *r = &run->sparse[i];
+        fprintf(f, "%s\n      {\"kind\": \"%s\", \"dist\": \"%s\", \"impl\": ", i ? "," : "", r->kind, r->dist);
+        report_json_string(f, r->impl);
+        fprintf(f, ", \"dim\": %zu", r->dim);
+        json_key_number(f, "sec_median", r->sec_median);
+        json_key_number(f, "sec_min", r->sec_min);
+        json_key_number(f, "sec_max", r->sec_max);
+        json_key_number(f, "sec_q1", r->sec_q1);
+        json_key_number(f, "sec_q3", r->sec_q3);
+        json_key_number(f, "rows_s", report_sparse_rows_s(run, r));
+        json_key_number(f, "gb_s", report_sparse_gbps(run, r));
+        json_key_number(f, "bytes_per_row", report_sparse_bytes_per_row(r->kind, r->dim));
+        json_key_number(f, "roofline_pct", report_sparse_roofline_pct(run, r));
+        json_key_number(f, "speedup_vs_loop", report_sparse_vs_loop(run, r));
+        fputc('}', f);
+    }
+    fprintf(f, "%s]}\n}\n", run->sparse_count ? "\n    " : "");
 }
 
 /* ---- CSV: one header line, one line per result, empty fields for n/a ----
@@ -421,7 +521,8 @@ void report_print_csv(FILE *f, const report_run *run)
 {
     fprintf(f, "n,level,impl,mode,gelem_s,gelem_s_min,gelem_s_max,gb_s,speedup_vs_scalar,roofline_pct,"
                "ulp_max,vs_torch,vs_torch_foreach,sec_median,sec_q1,sec_q3,"
-               "threads,threads_used,clock,speedup_vs_1_thread,bitwise_identical\n");
+               "threads,threads_used,clock,speedup_vs_1_thread,bitwise_identical,"
+               "dim,dist,rows_s,table_rows,batch,speedup_vs_loop\n");
     for (size_t i = 0; i < run->result_count; i++) {
         const report_result *r = &run->results[i];
         fprintf(f, "%zu,%s,%s,%s", r->n, report_level(&run->caches, r->n), r->impl, r->mode);
@@ -437,7 +538,7 @@ void report_print_csv(FILE *f, const report_run *run)
         csv_number(f, r->sec_median, "%.9g");
         csv_number(f, r->sec_q1, "%.9g");
         csv_number(f, r->sec_q3, "%.9g");
-        fprintf(f, ",1,1,%s,,\n", run->clock);
+        fprintf(f, ",1,1,%s,,,,,,,,\n", run->clock);
     }
     for (size_t i = 0; i < run->mt_count; i++) {
         const report_result *r = &run->mt[i];
@@ -454,6 +555,35 @@ void report_print_csv(FILE *f, const report_run *run)
         csv_number(f, r->sec_q3, "%.9g");
         fprintf(f, ",%u,%u,wall", r->threads, r->threads_used);
         csv_number(f, report_mt_speedup(run, r), "%.6g");
-        fprintf(f, ",%s\n", r->identical < 0 ? "" : r->identical ? "yes" : "no");
+        fprintf(f, ",%s,,,,,,\n", r->identical < 0 ? "" : r->identical ? "yes" : "no");
+    }
+    /* The sparse rows: n is dim x batch (elements per step), so gelem_s is
+     * elements/s; gb_s at report_sparse_bytes_per_row; roofline_pct of the
+     * sparse roofline; mode sparse-exact, rowwise-exact (impl a kernel name or
+     * "loop") or sparse-roofline, rowwise-roofline (impl "roofline"). */
+    for (size_t i = 0; i < run->sparse_count; i++) {
+        const report_sparse_result *r = &run->sparse[i];
+        const size_t n = r->dim * run->sparse_batch;
+        const bool roof = strcmp(r->impl, "roofline") == 0;
+        fprintf(f, "%zu,%s,%s,%s-%s", n, report_level(&run->caches, run->sparse_rows * r->dim), r->impl, r->kind,
+                roof ? "roofline" : "exact");
+        csv_number(f, (double)n / r->sec_median * 1e-9, "%.6g");
+        csv_number(f, (double)n / r->sec_max * 1e-9, "%.6g");
+        csv_number(f, (double)n / r->sec_min * 1e-9, "%.6g");
+        csv_number(f, report_sparse_gbps(run, r), "%.6g");
+        fputc(',', f); /* speedup_vs_scalar */
+        csv_number(f, report_sparse_roofline_pct(run, r), "%.6g");
+        fputs(",,,", f); /* ulp_max, vs_torch, vs_torch_foreach */
+        csv_number(f, r->sec_median, "%.9g");
+        csv_number(f, r->sec_q1, "%.9g");
+        csv_number(f, r->sec_q3, "%.9g");
+        fprintf(f, ",1,1,%s,,", run->clock);
+        if (strcmp(r->impl, "loop") == 0 && run->sparse_identical >= 0)
+            fputs(run->sparse_identical ? "yes" : "no", f);
+        fprintf(f, ",%zu,%s", r->dim, r->dist);
+        csv_number(f, report_sparse_rows_s(run, r), "%.6g");
+        fprintf(f, ",%zu,%zu", run->sparse_rows, run->sparse_batch);
+        csv_number(f, report_sparse_vs_loop(run, r), "%.6g");
+        fputc('\n', f);
     }
 }
