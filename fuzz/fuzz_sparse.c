@@ -217,9 +217,8 @@ static size_t min_nz(size_t x, size_t y) { return y && y < x ? y : x; }
 static size_t ws_need(size_t n, size_t dim) { return adagrad_sparse_workspace_bytes(n, dim); }
 
 /* The pointers and sizes of the call (ptr_mode: the special ones). */
-static args make_args(const call *c, const adagrad_kernels *unused)
+static args make_args(const call *c)
 {
-    (void)unused;
     args a = {.rowwise = c->kind & 1, .idx32 = (c->kind & 2) != 0, .rows = c->rows, .dim = c->dim, .n = c->n,
               .opt = &c->opt};
     const size_t isz = a.idx32 ? 4 : 8;
@@ -662,7 +661,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const size_t distances[8] = {ADAGRAD_PREFETCH_AUTO, 0, 1, 3, 40, SIZE_MAX - 1, 2, ADAGRAD_PREFETCH_AUTO};
     adagrad_set_prefetch_distance(distances[c.prefetch & 7]);
 
-    const args a = make_args(&c, NULL);
+    const args a = make_args(&c);
     g_args = &a;
     g_row = "-";
     g_what = "decoding";
