@@ -8,6 +8,8 @@
 #define ADAGRAD_SRC_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "adagrad.h"
 
@@ -105,6 +107,26 @@ static inline float adagrad_fast_lo(const adagrad_kparams *kp, float ratio)
         return ADAGRAD_FAST_MIN;
     const float lo = ratio * kp->eps * kp->eps; /* +inf for a huge ε: the call runs EXACT */
     return lo > ADAGRAD_FAST_MIN ? lo : ADAGRAD_FAST_MIN;
+}
+
+/* The radicand range of one call as the bit patterns the SIMD kernels test
+ * (positive floats order like their bits): a lane is in FAST's domain iff
+ * (bits(t) | sign bit of s_old) − lo_bits ≤ span_bits, as unsigned. */
+typedef struct {
+    uint32_t lo_bits, span_bits;
+} adagrad_fast_bits;
+
+static inline uint32_t adagrad_f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline adagrad_fast_bits adagrad_fast_range(const adagrad_kparams *kp, float ratio)
+{
+    const uint32_t lo = adagrad_f32_bits(adagrad_fast_lo(kp, ratio));
+    return (adagrad_fast_bits){.lo_bits = lo, .span_bits = adagrad_f32_bits(ADAGRAD_FAST_MAX) - lo};
 }
 
 #endif /* ADAGRAD_SRC_KERNELS_H */

@@ -20,7 +20,6 @@
  */
 #include <immintrin.h>
 #include <stdbool.h>
-#include <string.h>
 
 #include "../kernels.h"
 
@@ -72,13 +71,6 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, con
     return _mm256_blendv_ps(update_exact(p, g, s, c, inside), fast, ok);
 }
 
-static uint32_t f32_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 ALWAYS_INLINE __m256i tail_mask(size_t rem)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -88,15 +80,15 @@ ALWAYS_INLINE __m256i tail_mask(size_t rem)
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
+    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_avx2 c = {
         .neg_lr = _mm256_set1_ps(adagrad_kernel_neg_lr(kp)),
         .eps = _mm256_set1_ps(kp->eps),
         .wd = _mm256_set1_ps(kp->weight_decay),
         .sign = _mm256_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
         .half = _mm256_set1_ps(0.5f),
-        .lo_bits = _mm256_set1_epi32((int)f32_bits(lo)),
-        .span_bits = _mm256_set1_epi32((int)(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo))),
+        .lo_bits = _mm256_set1_epi32((int)range.lo_bits),
+        .span_bits = _mm256_set1_epi32((int)range.span_bits),
     };
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {

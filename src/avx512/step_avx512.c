@@ -32,7 +32,6 @@
  */
 #include <immintrin.h>
 #include <stdbool.h>
-#include <string.h>
 
 #include "../kernels.h"
 
@@ -92,25 +91,18 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, __mm
     _mm512_mask_storeu_ps(param, m, fast ? update_fast(p, g, s_old, s, c, inside) : update_exact(p, g, s, c, inside));
 }
 
-static uint32_t f32_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
+    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_avx512 c = {
         .neg_lr = _mm512_set1_ps(adagrad_kernel_neg_lr(kp)),
         .eps = _mm512_set1_ps(kp->eps),
         .wd = _mm512_set1_ps(kp->weight_decay),
         .sign = _mm512_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
         .half = _mm512_set1_ps(0.5f),
-        .lo_bits = _mm512_set1_epi32((int)f32_bits(lo)),
-        .span_bits = _mm512_set1_epi32((int)(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo))),
+        .lo_bits = _mm512_set1_epi32((int)range.lo_bits),
+        .span_bits = _mm512_set1_epi32((int)range.span_bits),
     };
     size_t i = 0;
     for (; i + 16 <= n; i += 16)

@@ -143,26 +143,19 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, cons
     vst1q_f32(param, fast ? update_fast(p, g, s_old, s, c, inside) : update_exact(p, g, s, c, inside));
 }
 
-static uint32_t f32_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 /* The loop, specialised at compile time for each (fast, wd, inside). */
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
+    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_neon c = {
         .neg_lr = vdupq_n_f32(adagrad_kernel_neg_lr(kp)),
         .eps = vdupq_n_f32(kp->eps),
         .wd = vdupq_n_f32(kp->weight_decay),
         .sign = vdupq_n_u32(adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u),
         .half = vdupq_n_f32(0.5f),
-        .lo_bits = vdupq_n_u32(f32_bits(lo)),
-        .span_bits = vdupq_n_u32(f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo)),
+        .lo_bits = vdupq_n_u32(range.lo_bits),
+        .span_bits = vdupq_n_u32(range.span_bits),
     };
     size_t i = 0;
     for (; i + 4 <= n; i += 4)

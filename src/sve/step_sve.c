@@ -123,25 +123,18 @@ ALWAYS_INLINE void step_vector(svbool_t pg, float *param, float *sum, const floa
     svst1_f32(pg, param, fast ? update_fast(pg, p, g, s_old, s, c, inside) : update_exact(pg, p, g, s, c, inside));
 }
 
-static uint32_t f32_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 /* The loop, specialised at compile time for each (fast, wd, inside). */
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const float lo = adagrad_fast_lo(kp, FAST_EPS_RATIO);
+    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_sve c = {
         .neg_lr = adagrad_kernel_neg_lr(kp),
         .eps = kp->eps,
         .wd = kp->weight_decay,
         .sign = adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u,
-        .lo_bits = f32_bits(lo),
-        .span_bits = f32_bits(ADAGRAD_FAST_MAX) - f32_bits(lo),
+        .lo_bits = range.lo_bits,
+        .span_bits = range.span_bits,
     };
     const size_t lanes = svcntw();
     for (size_t i = 0; i < n; i += lanes)
