@@ -14,6 +14,54 @@
 #include <string.h>
 
 #include "adagrad.h"
+#include "dispatch.h"
+
+#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
+extern const adagrad_kernels adagrad_kernels_neon_simde;
+#endif
+
+/* Each harness defines fail(): report the violation with its call, abort. */
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...);
+
+/* ---- statuses and rows -------------------------------------------------- */
+
+#define NSTATUS 7 /* statuses 0 .. -6 */
+
+/* `set` holds bit -s for every status s that applies to the call (0: valid). */
+static inline void check_status(int st, unsigned set)
+{
+    if (set == 0) {
+        if (st != ADAGRAD_OK)
+            fail("valid call returned %d (%s)", st, adagrad_strerror(st));
+        return;
+    }
+    if (st >= 0 || st <= -NSTATUS || !(set & (1u << -st)))
+        fail("invalid call (applicable status set 0x%x) returned %d (%s)", set, st, adagrad_strerror(st));
+}
+
+/* Every row of the kernel table this CPU runs, scalar first, plus the
+ * test-only NEON-through-SIMDe row (built with -mavx2 -mfma). */
+static const adagrad_kernels *fuzz_rows[8];
+static size_t fuzz_nrows;
+
+static inline void fuzz_rows_init(void)
+{
+    if (fuzz_nrows)
+        return;
+    const uint32_t cpu = adagrad_cpu_flags();
+    for (size_t i = 0; i < adagrad_impl_count(); i++) {
+        const adagrad_kernels *k = adagrad_impl(i);
+        const uint32_t need = adagrad_isa_requirements(k->isa);
+        if ((cpu & need) == need)
+            fuzz_rows[fuzz_nrows++] = k;
+    }
+#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
+    if (cpu & ADAGRAD_CPU_AVX2)
+        fuzz_rows[fuzz_nrows++] = &adagrad_kernels_neon_simde;
+#endif
+    if (fuzz_rows[0] != &adagrad_kernels_scalar)
+        fail("the first row is %s, not scalar", fuzz_rows[0]->name);
+}
 
 
 /* ---- input reader ------------------------------------------------------- */

@@ -60,12 +60,8 @@
 #include "dispatch.h"
 #include "fuzz_common.h"
 
-#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
-extern const adagrad_kernels adagrad_kernels_neon_simde;
-#endif
 
 #define MAX_N 300
-#define NSTATUS 7
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -76,7 +72,6 @@ static const char *g_row = "";
 static const adagrad_options *g_opt; /* the decoded call's options */
 static size_t g_n;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...);
 static void fail(const char *fmt, ...)
 {
     va_list ap;
@@ -193,40 +188,7 @@ static unsigned applicable(const float *p, const float *s, const float *g, size_
     return set;
 }
 
-static void check_status(int st, unsigned set)
-{
-    if (set == 0) {
-        if (st != ADAGRAD_OK)
-            fail("valid call returned %d (%s)", st, adagrad_strerror(st));
-        return;
-    }
-    if (st >= 0 || st <= -NSTATUS || !(set & (1u << -st)))
-        fail("invalid call (applicable status set 0x%x) returned %d (%s)", set, st, adagrad_strerror(st));
-}
-
-/* ---- the rows ------------------------------------------------------------ */
-
-static const adagrad_kernels *rows[8];
-static size_t nrows;
-
-static void rows_init(void)
-{
-    if (nrows)
-        return;
-    const uint32_t cpu = adagrad_cpu_flags();
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        if ((cpu & need) == need)
-            rows[nrows++] = k;
-    }
-#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
-    if (cpu & ADAGRAD_CPU_AVX2) /* built with -mavx2 -mfma */
-        rows[nrows++] = &adagrad_kernels_neon_simde;
-#endif
-    if (rows[0] != &adagrad_kernels_scalar)
-        fail("the first row is %s, not scalar", rows[0]->name);
-}
+/* ---- the rows (fuzz_rows_init, fuzz_common.h) and qemu ---------------------- */
 
 /* Real CPUs never fault on the masked-off lanes of a masked load or store
  * (VMASKMOVPS, AVX-512 masks), but qemu-user 7.2 emulates VMASKMOVPS by
@@ -241,13 +203,13 @@ static void probe_edge(void)
     const pid_t pid = fork();
     if (pid == 0) {
         const adagrad_options o = {.lr = 0.5f, .flags = 0};
-        for (size_t r = 0; r < nrows; r++)
+        for (size_t r = 0; r < fuzz_nrows; r++)
             for (unsigned fast = 0; fast <= ADAGRAD_FAST; fast += ADAGRAD_FAST) {
                 adagrad_options of = o;
                 of.flags = fast;
                 float *p = (float *)(arena[0] + PAGE) - 3, *s = (float *)(arena[1] + PAGE) - 3;
                 const float *g = (const float *)(arena[2] + PAGE) - 3;
-                adagrad_step_f32_with(rows[r], p, s, g, 3, &of);
+                adagrad_step_f32_with(fuzz_rows[r], p, s, g, 3, &of);
             }
         _exit(0);
     }
@@ -538,9 +500,9 @@ static void check_split(reader *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!nrows) {
+    if (!fuzz_nrows) {
         arenas_init();
-        rows_init();
+        fuzz_rows_init();
         probe_edge();
     }
     reader r = {data, size};
@@ -580,8 +542,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Every row, then the public entry points, on the same call. */
     g_what = "adagrad_step_f32_with";
-    for (size_t ri = 0; ri < nrows; ri++) {
-        const adagrad_kernels *k = rows[ri];
+    for (size_t ri = 0; ri < fuzz_nrows; ri++) {
+        const adagrad_kernels *k = fuzz_rows[ri];
         g_row = k->name;
         load_all(&c, &a);
         snapshot();

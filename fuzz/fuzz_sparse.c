@@ -62,14 +62,10 @@
 #include "fuzz_common.h"
 #include "sparse.h"
 
-#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
-extern const adagrad_kernels adagrad_kernels_neon_simde;
-#endif
 
 #define MAX_ROWS 24
 #define MAX_DIM 40
 #define MAX_IDX 40
-#define NSTATUS 7
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,7 +86,6 @@ typedef struct {
 static const char *g_what = "", *g_row = "";
 static const args *g_args;
 
-__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...);
 static void fail(const char *fmt, ...)
 {
     va_list ap;
@@ -350,21 +345,8 @@ static unsigned applicable(const args *a)
     return set;
 }
 
-static void check_status(int st, unsigned set)
-{
-    if (set == 0) {
-        if (st != ADAGRAD_OK)
-            fail("valid call returned %d (%s)", st, adagrad_strerror(st));
-        return;
-    }
-    if (st >= 0 || st <= -NSTATUS || !(set & (1u << -st)))
-        fail("invalid call (applicable status set 0x%x) returned %d (%s)", set, st, adagrad_strerror(st));
-}
-
 /* ---- the model of a valid call ------------------------------------------------ */
 
-static const adagrad_kernels *rows_[8];
-static size_t nrows;
 
 /* Row-wise, the header's formula, one binary32 operation at a time. */
 static void ref_rowwise(const adagrad_options *o, float *th, float *rs, const float *gr, size_t dim)
@@ -540,24 +522,7 @@ static void check_fast_bounds(const args *a, const adagrad_kernels *k)
     }
 }
 
-/* ---- the rows ------------------------------------------------------------------- */
-
-static void rows_init(void)
-{
-    const uint32_t cpu = adagrad_cpu_flags();
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        if ((cpu & need) == need)
-            rows_[nrows++] = k;
-    }
-#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
-    if (cpu & ADAGRAD_CPU_AVX2)
-        rows_[nrows++] = &adagrad_kernels_neon_simde;
-#endif
-    if (rows_[0] != &adagrad_kernels_scalar)
-        fail("the first row is %s, not scalar", rows_[0]->name);
-}
+/* ---- the rows (fuzz_rows_init, fuzz_common.h) and qemu ---------------------- */
 
 /* As fuzz_dense.c's probe_edge (qemu-user's masked loads touch whole
  * vectors): every row's dense and row-wise kernels on 3 floats ending at a
@@ -567,14 +532,14 @@ static void probe_edge(void)
     fflush(stderr);
     const pid_t pid = fork();
     if (pid == 0) {
-        for (size_t r = 0; r < nrows; r++)
+        for (size_t r = 0; r < fuzz_nrows; r++)
             for (unsigned f = 0; f <= ADAGRAD_FAST; f += ADAGRAD_FAST) {
                 const adagrad_options o = {.lr = 0.5f, .flags = f};
                 float *t = (float *)(arena[A_TABLE] + ARENA) - 3, *s = (float *)(arena[A_ACC] + ARENA) - 3;
                 const float *g = (const float *)(arena[A_GRADS] + ARENA) - 3;
                 const int64_t *ix = (const int64_t *)(arena[A_IDX] + ARENA) - 1;
-                adagrad_sparse_with(rows_[r], false, t, s, 1, 3, ix, false, g, 1, &o, NULL, 0);
-                adagrad_sparse_with(rows_[r], true, t, s + 2, 1, 3, ix, false, g, 1, &o, NULL, 0);
+                adagrad_sparse_with(fuzz_rows[r], false, t, s, 1, 3, ix, false, g, 1, &o, NULL, 0);
+                adagrad_sparse_with(fuzz_rows[r], true, t, s + 2, 1, 3, ix, false, g, 1, &o, NULL, 0);
             }
         _exit(0);
     }
@@ -619,9 +584,9 @@ static int call_with(const adagrad_kernels *k, const args *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!nrows) {
+    if (!fuzz_nrows) {
         arenas_init();
-        rows_init();
+        fuzz_rows_init();
         probe_edge();
     }
     reader r = {data, size};
@@ -674,8 +639,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Every row against the model (and, EXACT, against the scalar row). */
     static float sc_table[MAX_ROWS * MAX_DIM], sc_acc[MAX_ROWS * MAX_DIM];
-    for (size_t ri = 0; ri < nrows; ri++) {
-        const adagrad_kernels *k = rows_[ri];
+    for (size_t ri = 0; ri < fuzz_nrows; ri++) {
+        const adagrad_kernels *k = fuzz_rows[ri];
         g_row = k->name;
         g_what = "adagrad_sparse_with";
         load_all(&c);
