@@ -372,6 +372,16 @@ static void json_key_number(FILE *f, const char *key, double v)
     json_number(f, v);
 }
 
+/* The seconds per call of one timed kernel: median, extremes, quartiles. */
+static void json_times(FILE *f, double median, double min, double max, double q1, double q3)
+{
+    json_key_number(f, "sec_median", median);
+    json_key_number(f, "sec_min", min);
+    json_key_number(f, "sec_max", max);
+    json_key_number(f, "sec_q1", q1);
+    json_key_number(f, "sec_q3", q3);
+}
+
 void report_print_json(FILE *f, const report_run *run)
 {
     fprintf(f, "{\n  \"schema\": \"adagrad-report/1\",\n  \"date\": ");
@@ -421,11 +431,7 @@ void report_print_json(FILE *f, const report_run *run)
         report_json_string(f, r->impl);
         fprintf(f, ", \"mode\": ");
         report_json_string(f, r->mode);
-        json_key_number(f, "sec_median", r->sec_median);
-        json_key_number(f, "sec_min", r->sec_min);
-        json_key_number(f, "sec_max", r->sec_max);
-        json_key_number(f, "sec_q1", r->sec_q1);
-        json_key_number(f, "sec_q3", r->sec_q3);
+        json_times(f, r->sec_median, r->sec_min, r->sec_max, r->sec_q1, r->sec_q3);
         json_key_number(f, "gelem_s", report_gelem(r));
         json_key_number(f, "gb_s", report_gbps(r));
         json_key_number(f, "speedup_vs_scalar", report_speedup(run, r));
@@ -456,11 +462,7 @@ void report_print_json(FILE *f, const report_run *run)
         fprintf(f, ", \"mode\": ");
         report_json_string(f, r->mode);
         fprintf(f, ", \"threads\": %u, \"threads_used\": %u", r->threads, r->threads_used);
-        json_key_number(f, "sec_median", r->sec_median);
-        json_key_number(f, "sec_min", r->sec_min);
-        json_key_number(f, "sec_max", r->sec_max);
-        json_key_number(f, "sec_q1", r->sec_q1);
-        json_key_number(f, "sec_q3", r->sec_q3);
+        json_times(f, r->sec_median, r->sec_min, r->sec_max, r->sec_q1, r->sec_q3);
         json_key_number(f, "gelem_s", report_gelem(r));
         json_key_number(f, "gb_s", report_gbps(r));
         json_key_number(f, "speedup_vs_1_thread", report_mt_speedup(run, r));
@@ -489,11 +491,7 @@ void report_print_json(FILE *f, const report_run *run)
         fprintf(f, "%s\n      {\"kind\": \"%s\", \"dist\": \"%s\", \"impl\": ", i ? "," : "", r->kind, r->dist);
         report_json_string(f, r->impl);
         fprintf(f, ", \"dim\": %zu", r->dim);
-        json_key_number(f, "sec_median", r->sec_median);
-        json_key_number(f, "sec_min", r->sec_min);
-        json_key_number(f, "sec_max", r->sec_max);
-        json_key_number(f, "sec_q1", r->sec_q1);
-        json_key_number(f, "sec_q3", r->sec_q3);
+        json_times(f, r->sec_median, r->sec_min, r->sec_max, r->sec_q1, r->sec_q3);
         json_key_number(f, "rows_s", report_sparse_rows_s(run, r));
         json_key_number(f, "gb_s", report_sparse_gbps(run, r));
         json_key_number(f, "bytes_per_row", report_sparse_bytes_per_row(r->kind, r->dim));
