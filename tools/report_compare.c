@@ -19,6 +19,15 @@ static double whole(const rjson *v)
     return x >= 0 && x <= 0x1p52 ? x : 0;
 }
 
+/* The spread of one timed kernel, as report_output.c writes it (json_times). */
+static void read_spread(const rjson *o, double *min, double *max, double *q1, double *q3)
+{
+    *min = rjson_number(rjson_get(o, "sec_min"));
+    *max = rjson_number(rjson_get(o, "sec_max"));
+    *q1 = rjson_number(rjson_get(o, "sec_q1"));
+    *q3 = rjson_number(rjson_get(o, "sec_q3"));
+}
+
 static int from_json(const rjson *root, report_run *run, char *err, size_t err_size)
 {
     if (strcmp(rjson_string(rjson_get(root, "schema")), "adagrad-report/1") != 0) {
@@ -63,10 +72,7 @@ static int from_json(const rjson *root, report_run *run, char *err, size_t err_s
         copy_string(r->impl, sizeof r->impl, rjson_get(o, "impl"));
         copy_string(r->mode, sizeof r->mode, rjson_get(o, "mode"));
         r->sec_median = sec;
-        r->sec_min = rjson_number(rjson_get(o, "sec_min"));
-        r->sec_max = rjson_number(rjson_get(o, "sec_max"));
-        r->sec_q1 = rjson_number(rjson_get(o, "sec_q1"));
-        r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
+        read_spread(o, &r->sec_min, &r->sec_max, &r->sec_q1, &r->sec_q3);
         r->ulp_max = rjson_number(rjson_get(o, "ulp_max"));
     }
     /* The multi-threaded section: absent from files written before it. */
@@ -94,10 +100,7 @@ static int from_json(const rjson *root, report_run *run, char *err, size_t err_s
         r->threads = (unsigned)threads;
         r->threads_used = (unsigned)used;
         r->sec_median = sec;
-        r->sec_min = rjson_number(rjson_get(o, "sec_min"));
-        r->sec_max = rjson_number(rjson_get(o, "sec_max"));
-        r->sec_q1 = rjson_number(rjson_get(o, "sec_q1"));
-        r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
+        read_spread(o, &r->sec_min, &r->sec_max, &r->sec_q1, &r->sec_q3);
         const rjson *id = rjson_get(o, "bitwise_identical");
         r->identical = id && id->type == RJSON_BOOL ? (int)id->number : -1;
     }
@@ -121,10 +124,7 @@ static int from_json(const rjson *root, report_run *run, char *err, size_t err_s
         copy_string(r->dist, sizeof r->dist, rjson_get(o, "dist"));
         copy_string(r->impl, sizeof r->impl, rjson_get(o, "impl"));
         r->sec_median = sec;
-        r->sec_min = rjson_number(rjson_get(o, "sec_min"));
-        r->sec_max = rjson_number(rjson_get(o, "sec_max"));
-        r->sec_q1 = rjson_number(rjson_get(o, "sec_q1"));
-        r->sec_q3 = rjson_number(rjson_get(o, "sec_q3"));
+        read_spread(o, &r->sec_min, &r->sec_max, &r->sec_q1, &r->sec_q3);
     }
     return 0;
 }
