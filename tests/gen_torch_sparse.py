@@ -46,19 +46,10 @@ import sys
 import numpy as np
 import torch
 
-M32 = 0xFFFFFFFF
-M64 = 0xFFFFFFFFFFFFFFFF
-
-
-def mix32(x):
-    """lowbias32 (C. Wellons); mirrored in tests/body_torch_sparse.c."""
-    x &= M32
-    x ^= x >> 16
-    x = (x * 0x7FEB352D) & M32
-    x ^= x >> 15
-    x = (x * 0x846CA68B) & M32
-    x ^= x >> 16
-    return x
+# The same integer hash and masks as the dense generator (its mix32 is
+# mirrored in tests/body_torch_sparse.c too); this folder is on sys.path when
+# the script runs.
+from gen_torch_trajectories import M32, M64, mix32  # noqa: E402
 
 
 def value_bits(seed, step, i, emin, emax, zero_odds):
