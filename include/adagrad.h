@@ -27,8 +27,9 @@
  * it; a caller that sets FTZ/DAZ gets whatever the hardware then does).
  *
  * ADAGRAD_FAST: steps 4–5 use the ISA's reciprocal-square-root estimate
- * refined by Newton–Raphson (one fused step: no square root, no division;
- * about 1.8× EXACT's throughput when the data sit in L1, the same speed
+ * refined by Newton–Raphson (one fused step: no square root, no division,
+ * and θ + Δ is one fma with Δ's last product; about 1.8× EXACT's
+ * throughput when the data sit in L1, the same speed
  * when memory is the limit). The accumulator s is always EXACT's, bit for
  * bit. The error of θ, measured against the same formula in double
  * precision rounded once to binary32, in ulp of max(|θ_old|, |Δ|) where Δ

@@ -8,12 +8,13 @@
  *
  * FAST: the AVX-512 kernel's formula (src/avx512/step_avx512.c has the
  * derivation) from vrsqrtps, whose estimate is coarser (|δ| ≤ 1.5·2^-12):
- *     q = t·r0,  f = 1.5 − r0·(q/2 + ε),  Δ = ((−η)·g)·r0·f
+ *     q = t·r0,  f = 1.5 − r0·(q/2 + ε),  θ' = θ + ((−η)·g)·r0·f (last two fused)
  * The neglected 1.5·δ² is then ~3.4·2^-24, so the ε term is held to
  * ε/√t ≤ 2^-15 (FAST_EPS_RATIO 2^30) to keep δ·ε/√t out of the budget; the
  * measured worst error is ADAGRAD_FAST_ULP_AVX2. Lanes outside FAST's domain
  * (kernels.h) take the EXACT result through a blend; the domain test is
- * (bits(t) | sign(s_old)) − bits(lo) ≤ span as unsigned (vpminud + vpcmpeqd).
+ * max(bits(t), bits(s_old)) − bits(lo) ≤ span as unsigned (kernels.h;
+ * vpmaxud, vpsubd, then vpminud + vpcmpeqd for the unsigned compare).
  *
  * Tails: the last n mod 8 elements go through vmaskmovps loads and stores,
  * which neither read nor write past the end of the buffers.
@@ -53,8 +54,7 @@ ALWAYS_INLINE __m256 update_exact(__m256 p, __m256 g, __m256 s, const consts_avx
 ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, const consts_avx2 *c, bool inside)
 {
     const __m256 t = inside ? _mm256_add_ps(s, c->eps) : s;
-    const __m256i tb = _mm256_or_si256(_mm256_castps_si256(t),
-                                       _mm256_and_si256(_mm256_castps_si256(s_old), _mm256_set1_epi32((int)0x80000000u)));
+    const __m256i tb = _mm256_max_epu32(_mm256_castps_si256(t), _mm256_castps_si256(s_old)); /* kernels.h */
     const __m256i x = _mm256_sub_epi32(tb, c->lo_bits);
     const __m256 ok = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_min_epu32(x, c->span_bits), x));
 
@@ -62,8 +62,7 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, con
     const __m256 q = _mm256_mul_ps(t, r0);
     const __m256 w = inside ? _mm256_mul_ps(q, c->half) : _mm256_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
     const __m256 f = _mm256_fnmadd_ps(w, r0, _mm256_set1_ps(1.5f));
-    const __m256 step = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), r0), f);
-    const __m256 fast = _mm256_add_ps(p, step);
+    const __m256 fast = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ, fused */
     if (__builtin_expect(_mm256_movemask_ps(ok) == 0xff, 1))
         return fast;
     /* Rare: the lanes out of the domain take the EXACT result, each lane on

@@ -12,11 +12,12 @@
  * only good to about 8 bits (measured under qemu, which implements the
  * architecture's table: relative error ≤ 2^-8.2):
  *     r1 = r0·(3 − (t·r0)·r0)/2             vrsqrtsq_f32, fused: → 2^-15.9
- *     q = t·r1,  f = 1.5 − r1·(q/2 + ε),  Δ = ((−η)·g)·r1·f
+ *     q = t·r1,  f = 1.5 − r1·(q/2 + ε),  θ' = θ + ((−η)·g)·r1·f (last two fused)
  * The "1.5 − a·b" is written vfmaq_f32(1.5, −a, b) (the negation is exact):
  * SIMDe 0.7.4 has no vfmsq_f32. Lanes outside FAST's domain (kernels.h)
  * take the EXACT result (vbslq_f32), lane by lane; the domain test is
- * (bits(t) | sign(s_old)) − bits(lo) ≤ span, one unsigned compare.
+ * max(bits(t), bits(s_old)) − bits(lo) ≤ span, one unsigned compare
+ * (kernels.h).
  *
  * Tails: NEON has no masked loads or stores. The last n mod 4 elements are
  * copied into a 4-lane stack vector, one vector iteration runs on it, and
@@ -113,8 +114,7 @@ ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t 
                                       const consts_neon *c, bool inside)
 {
     const float32x4_t t = inside ? vaddq_f32(s, c->eps) : s; /* the radicand */
-    const uint32x4_t tb = vorrq_u32(vreinterpretq_u32_f32(t),
-                                    vandq_u32(vreinterpretq_u32_f32(s_old), vdupq_n_u32(0x80000000u)));
+    const uint32x4_t tb = vmaxq_u32(vreinterpretq_u32_f32(t), vreinterpretq_u32_f32(s_old)); /* kernels.h */
     const uint32x4_t ok = vcleq_u32(vsubq_u32(tb, c->lo_bits), c->span_bits);
 
     const float32x4_t r0 = vrsqrteq_f32(t);
@@ -122,8 +122,7 @@ ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t 
     const float32x4_t q = vmulq_f32(t, r1);
     const float32x4_t w = inside ? vmulq_f32(q, c->half) : vfmaq_f32(c->eps, q, c->half); /* q/2 + ε */
     const float32x4_t f = vfmaq_f32(vdupq_n_f32(1.5f), vnegq_f32(w), r1);
-    const float32x4_t step = vmulq_f32(vmulq_f32(vmulq_f32(c->neg_lr, g), r1), f);
-    const float32x4_t fast = vaddq_f32(p, step);
+    const float32x4_t fast = vfmaq_f32(p, vmulq_f32(vmulq_f32(c->neg_lr, g), r1), f); /* θ + Δ, fused */
     if (vminvq_u32(ok) == UINT32_MAX)
         return fast;
     /* Rare: the lanes out of the domain take the EXACT result, each lane on

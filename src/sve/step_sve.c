@@ -16,16 +16,17 @@
  * derivation) from FRSQRTE's 8-bit estimate refined once with FRSQRTS, as
  * in the NEON kernel:
  *     r1 = r0·(3 − (t·r0)·r0)/2             svrsqrts: 2^-8.2 → 2^-15.9
- *     q = t·r1,  f = 1.5 − r1·(q/2 + ε),  Δ = ((−η)·g)·r1·f
+ *     q = t·r1,  f = 1.5 − r1·(q/2 + ε),  θ' = θ + ((−η)·g)·r1·f (last two fused)
  * SVE's FRSQRTE/FRSQRTS are the same architectural functions as Advanced
  * SIMD's, and "1.5 − w·r1" is one fused FMLS here as it is one fused
- * vfmaq_f32(1.5, −w, r1) there (the negation is exact): FAST gives NEON's
+ * vfmaq_f32(1.5, −w, r1) there (the negation is exact), and the fused
+ * θ + Δ is FMLA here and vfmaq_f32 there: FAST gives NEON's
  * FAST bits, lane for lane, at every vector length, so its bound is
  * NEON's (ADAGRAD_FAST_ULP_SVE, measured at 128, 256, 512 and 2048 bits).
  * Lanes outside FAST's domain (kernels.h: accumulator sign bit set,
  * radicand t outside [lo, 2^100]) take the EXACT result (svsel), lane by
  * lane; the domain test is one unsigned compare,
- * (bits(t) | sign(s_old)) − bits(lo) > span, whose predicate also tells
+ * max(bits(t), bits(s_old)) − bits(lo) > span (kernels.h), whose predicate also tells
  * (svptest_any) whether the rare EXACT path is needed at all.
  *
  * Loops are predicated (svwhilelt): the last, partial vector is one more
@@ -94,8 +95,7 @@ ALWAYS_INLINE svfloat32_t update_fast(svbool_t pg, svfloat32_t p, svfloat32_t g,
                                       svfloat32_t s, const consts_sve *c, bool inside)
 {
     const svfloat32_t t = inside ? svadd_n_f32_x(pg, s, c->eps) : s; /* the radicand */
-    const svuint32_t tb = svorr_u32_x(pg, svreinterpret_u32_f32(t),
-                                      svand_n_u32_x(pg, svreinterpret_u32_f32(s_old), 0x80000000u));
+    const svuint32_t tb = svmax_u32_x(pg, svreinterpret_u32_f32(t), svreinterpret_u32_f32(s_old)); /* kernels.h */
     const svbool_t out = svcmpgt_n_u32(pg, svsub_n_u32_x(pg, tb, c->lo_bits), c->span_bits);
 
     const svfloat32_t r0 = svrsqrte_f32(t);
@@ -104,8 +104,7 @@ ALWAYS_INLINE svfloat32_t update_fast(svbool_t pg, svfloat32_t p, svfloat32_t g,
     const svfloat32_t w = inside ? svmul_n_f32_x(pg, q, 0.5f)
                                  : svmla_n_f32_x(pg, svdup_n_f32(c->eps), q, 0.5f); /* ε + q·0.5, fused */
     const svfloat32_t f = svmls_f32_x(pg, svdup_n_f32(1.5f), w, r1);                 /* 1.5 − w·r1, fused */
-    const svfloat32_t step = svmul_f32_x(pg, svmul_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), r1), f);
-    const svfloat32_t fast = svadd_f32_x(pg, p, step);
+    const svfloat32_t fast = svmla_f32_x(pg, p, svmul_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), r1), f); /* θ + Δ, fused */
     if (__builtin_expect(!svptest_any(pg, out), 1))
         return fast;
     return fast_fallback(pg, out, p, g, s, fast, c, inside); /* rare */
