@@ -149,7 +149,7 @@ void bench_roofline(benchmark::State &state, const adagrad_kernels *row, size_t 
 {
     Data &d = *inputs_for(n).traffic;
     for (auto _ : state) {
-        row->traffic(d.param.get(), d.sum.get(), d.grad.get(), n);
+        row->traffic(d.param.get(), d.sum.get(), d.grad.get(), n, 0u);
         benchmark::ClobberMemory();
     }
     set_counters(state, n);

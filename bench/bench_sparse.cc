@@ -202,7 +202,7 @@ void bench_roofline(benchmark::State &state, const adagrad_kernels *k, size_t di
                 }
             }
             const size_t r = (size_t)idx[i];
-            k->traffic(table + r * dim, sum + r * dim, t.grads.get() + i * dim, dim);
+            k->traffic(table + r * dim, sum + r * dim, t.grads.get() + i * dim, dim, 0u);
         }
         b = (b + 1) % kBatches;
         benchmark::ClobberMemory();

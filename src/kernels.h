@@ -27,10 +27,12 @@ typedef void (*adagrad_dense_fn)(float *restrict param, float *restrict sum,
                                  const adagrad_kparams *kp);
 
 /* The roofline: the same memory traffic as a dense step (read param, sum,
- * grad; write param, sum) with no arithmetic, only a bitwise xor so that the
- * stores cannot be elided. It scrambles the buffers' bits: benchmarks only. */
+ * grad; write param, sum) with no arithmetic: param and sum each get
+ * xor (grad & mask). The mask is a run-time argument, so the loads and
+ * stores cannot be elided; with mask = 0 every buffer keeps its bits, so
+ * the roofline can run on a step's own buffers (the same pages). */
 typedef void (*adagrad_traffic_fn)(float *restrict param, float *restrict sum,
-                                   const float *restrict grad, size_t n);
+                                   const float *restrict grad, size_t n, uint32_t mask);
 
 /* One row-wise step of one table row (adagrad.h: adagrad_rowwise_step_f32):
  * m = mean_j g_j² in the header's canonical order (16 partial sums by fma

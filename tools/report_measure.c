@@ -187,7 +187,7 @@ static double time_batch(const timed *t, const buffers *b, size_t iters, bool cp
             adagrad_step_f32_mt(b->param, b->sum, b->grad, b->n, opt, (int)t->threads);
     } else if (strcmp(t->mode, "roofline") == 0) {
         for (size_t i = 0; i < iters; i++)
-            t->row->traffic(b->scratch_p, b->scratch_s, b->grad, b->n);
+            t->row->traffic(b->scratch_p, b->scratch_s, b->grad, b->n, 0u);
     } else {
         const adagrad_options *opt = strcmp(t->mode, "fast") == 0 ? &opt_fast : &opt_exact;
         for (size_t i = 0; i < iters; i++)

@@ -148,7 +148,7 @@ static void roofline_sparse(const adagrad_kernels *row, float *table, float *sum
             prefetch_range(sum + r * dim, dim * sizeof(float));
         }
         const size_t r = (size_t)idx[k];
-        row->traffic(table + r * dim, sum + r * dim, grads + k * dim, dim);
+        row->traffic(table + r * dim, sum + r * dim, grads + k * dim, dim, 0u);
     }
 }
 

@@ -111,17 +111,19 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 
 #include "../kernel_variants.h"
 
-static void traffic_avx2(float *restrict param, float *restrict sum, const float *restrict grad, size_t n)
+static void traffic_avx2(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
+                         uint32_t mask)
 {
+    const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32((int)mask));
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        const __m256 g = _mm256_loadu_ps(grad + i);
+        const __m256 g = _mm256_and_ps(_mm256_loadu_ps(grad + i), keep);
         _mm256_storeu_ps(param + i, _mm256_xor_ps(_mm256_loadu_ps(param + i), g));
         _mm256_storeu_ps(sum + i, _mm256_xor_ps(_mm256_loadu_ps(sum + i), g));
     }
     if (i < n) {
         const __m256i m = tail_mask(n - i);
-        const __m256 g = _mm256_maskload_ps(grad + i, m);
+        const __m256 g = _mm256_and_ps(_mm256_maskload_ps(grad + i, m), keep);
         _mm256_maskstore_ps(param + i, m, _mm256_xor_ps(_mm256_maskload_ps(param + i, m), g));
         _mm256_maskstore_ps(sum + i, m, _mm256_xor_ps(_mm256_maskload_ps(sum + i, m), g));
     }

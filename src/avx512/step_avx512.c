@@ -140,22 +140,24 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
  * mask GCC emits plain vmovups, exactly one load per buffer; load_lanes
  * lets it fold grad's load into both vpxord, and that extra load cut the
  * L1 roofline from 27.5 to 21.5–24.8 G elements/s. */
-ALWAYS_INLINE void traffic_vector(float *param, float *sum, const float *grad, __mmask16 m)
+ALWAYS_INLINE void traffic_vector(float *param, float *sum, const float *grad, __mmask16 m, __m512i keep)
 {
-    const __m512i g = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, grad));
+    const __m512i g = _mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, grad)), keep);
     const __m512i p = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, param));
     const __m512i s = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, sum));
     _mm512_mask_storeu_ps(param, m, _mm512_castsi512_ps(_mm512_xor_si512(p, g)));
     _mm512_mask_storeu_ps(sum, m, _mm512_castsi512_ps(_mm512_xor_si512(s, g)));
 }
 
-static void traffic_avx512(float *restrict param, float *restrict sum, const float *restrict grad, size_t n)
+static void traffic_avx512(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
+                           uint32_t mask)
 {
+    const __m512i keep = _mm512_set1_epi32((int)mask);
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        traffic_vector(param + i, sum + i, grad + i, 0xffff);
+        traffic_vector(param + i, sum + i, grad + i, 0xffff, keep);
     if (i < n)
-        traffic_vector(param + i, sum + i, grad + i, (__mmask16)((1u << (n - i)) - 1));
+        traffic_vector(param + i, sum + i, grad + i, (__mmask16)((1u << (n - i)) - 1), keep);
 }
 
 /* Row-wise (adagrad.h's canonical order): one accumulator of 16 lanes is

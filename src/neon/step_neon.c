@@ -179,11 +179,13 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 
 #include "../kernel_variants.h"
 
-static void traffic_neon(float *restrict param, float *restrict sum, const float *restrict grad, size_t n)
+static void traffic_neon(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
+                         uint32_t mask)
 {
+    const uint32x4_t keep = vdupq_n_u32(mask);
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        const uint32x4_t g = vreinterpretq_u32_f32(vld1q_f32(grad + i));
+        const uint32x4_t g = vandq_u32(vreinterpretq_u32_f32(vld1q_f32(grad + i)), keep);
         const uint32x4_t p = vreinterpretq_u32_f32(vld1q_f32(param + i));
         const uint32x4_t s = vreinterpretq_u32_f32(vld1q_f32(sum + i));
         vst1q_f32(param + i, vreinterpretq_f32_u32(veorq_u32(p, g)));
@@ -194,6 +196,7 @@ static void traffic_neon(float *restrict param, float *restrict sum, const float
         memcpy(&p, &param[i], 4);
         memcpy(&s, &sum[i], 4);
         memcpy(&g, &grad[i], 4);
+        g &= mask;
         p ^= g;
         s ^= g;
         memcpy(&param[i], &p, 4);

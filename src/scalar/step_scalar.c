@@ -73,13 +73,14 @@ static void rowwise_scalar(float *restrict param, float *restrict row_sum,
 
 /* Plain loads and stores with an xor, so nothing can be elided (see kernels.h). */
 static void traffic_scalar(float *restrict param, float *restrict sum,
-                           const float *restrict grad, size_t n)
+                           const float *restrict grad, size_t n, uint32_t mask)
 {
     for (size_t i = 0; i < n; i++) {
         uint32_t p, s, g; /* memcpy: the bit pattern without breaking aliasing rules */
         memcpy(&p, &param[i], 4);
         memcpy(&s, &sum[i], 4);
         memcpy(&g, &grad[i], 4);
+        g &= mask;
         p ^= g;
         s ^= g;
         memcpy(&param[i], &p, 4);

@@ -142,12 +142,13 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 
 #include "../kernel_variants.h"
 
-static void traffic_sve(float *restrict param, float *restrict sum, const float *restrict grad, size_t n)
+static void traffic_sve(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
+                        uint32_t mask)
 {
     const size_t lanes = svcntw();
     for (size_t i = 0; i < n; i += lanes) {
         const svbool_t pg = svwhilelt_b32_u64(i, n);
-        const svuint32_t g = svreinterpret_u32_f32(svld1_f32(pg, grad + i));
+        const svuint32_t g = svand_n_u32_x(pg, svreinterpret_u32_f32(svld1_f32(pg, grad + i)), mask);
         const svuint32_t p = svreinterpret_u32_f32(svld1_f32(pg, param + i));
         const svuint32_t s = svreinterpret_u32_f32(svld1_f32(pg, sum + i));
         svst1_f32(pg, param + i, svreinterpret_f32_u32(sveor_u32_x(pg, p, g)));
