@@ -10,8 +10,9 @@
 // previous one's rows in cache. Names:
 //     sparse/<isa>/<exact|fast>/<uniform|zipf>/<dim>/<batch>
 //     rowwise/<isa>/<uniform|zipf>/<dim>/<batch>
-//     sparse_roofline/<isa>/<uniform|zipf>/<dim>/<batch>   the same access
-//         pattern and prefetch with no math: the row's traffic kernel per index
+//     sparse_roofline/<isa>/<uniform|zipf>/<dim>/<batch>   the same table,
+//         access pattern and prefetch with no math: the row's traffic kernel
+//         (mask 0) per index
 //     sparse_naive/<uniform|zipf>/<dim>/<batch>   a straightforward scalar
 //         loop (the contract per element, no prefetch, no SIMD kernel)
 // Counters: items_per_second = rows (indices) per second; bytes_per_second
@@ -76,11 +77,11 @@ struct Table {
     Buf<float> table, sum, row_sum, grads;
 };
 
-// Slot 0 for the steps, slot 1 for the roofline (whose xor scrambles bits).
-Table &table_for(size_t dim, size_t max_batch, int slot = 0)
+// One table for every benchmark: the roofline runs on it too, with mask 0
+// (every bit kept), so it sees the same pages as the steps.
+Table &table_for(size_t dim, size_t max_batch)
 {
-    static Table tables[2];
-    Table &t = tables[slot];
+    static Table t;
     if (t.dim != dim || t.max_batch < max_batch) {
         t = Table();
         t.rows = rows_for(dim);
@@ -179,13 +180,13 @@ void bench_sparse(benchmark::State &state, const adagrad_kernels *k, bool rowwis
     counters(state, batch, rowwise ? 12.0 * (double)dim + 16.0 : 20.0 * (double)dim + 8.0);
 }
 
-// The roofline: the sparse step's access pattern (same rows, same order,
-// same prefetch) with the row's traffic kernel (loads, xor, stores) per
-// index instead of the math.
+// The roofline: the sparse step's access pattern (same table, same rows,
+// same order, same prefetch) with the row's traffic kernel (loads, xor with
+// mask 0, stores) per index instead of the math.
 void bench_roofline(benchmark::State &state, const adagrad_kernels *k, size_t dim, bool zipf, size_t batch,
                     size_t dist)
 {
-    Table &t = table_for(dim, batch, 1);
+    Table &t = table_for(dim, batch);
     Indices &ix = indices_for(t.rows, batch, zipf);
     size_t b = 0;
     if (dist == ADAGRAD_PREFETCH_AUTO) /* the library's rule (src/sparse.c) */

@@ -27,7 +27,9 @@
  * other processes) is left to the interleaving and the median. --clock wall
  * measures elapsed time instead (on an idle machine the two agree).
  * The roofline loops (kernels.h: the same traffic as a step, only an xor)
- * run on their own scratch buffers, since they scramble bits.
+ * run on the steps' own buffers with mask 0, which keeps every bit: they
+ * stream through the same physical pages as the steps, so page placement
+ * cannot move the roofline against the steps it is compared with.
  *
  * The multi-threaded section (report_measure_threads) times the public
  * adagrad_step_f32_mt with the dispatched implementation, EXACT and FAST,
@@ -108,7 +110,7 @@ double report_theta_error_ulp(float theta_old, float sum_old, float grad, float 
 typedef struct buffers {
     size_t n;
     float *param, *sum, *grad;    /* the step's inputs, trained on by every timed step */
-    float *scratch_p, *scratch_s; /* accuracy copies, and the roofline's playground */
+    float *scratch_p, *scratch_s; /* copies for the accuracy and bitwise checks */
 } buffers;
 
 static float *alloc_floats(size_t n)
@@ -158,8 +160,6 @@ static int make_buffers(buffers *b, size_t n, uint64_t seed)
         const double mag = exp2(-4.0 * log2_10 * rng_uniform(&state));
         b->grad[i] = (float)((rng_next(&state) & 1) ? mag : -mag);
     }
-    memcpy(b->scratch_p, b->param, n * sizeof(float)); /* touch every page before timing */
-    memcpy(b->scratch_s, b->sum, n * sizeof(float));
     return 0;
 }
 
@@ -187,7 +187,7 @@ static double time_batch(const timed *t, const buffers *b, size_t iters, bool cp
             adagrad_step_f32_mt(b->param, b->sum, b->grad, b->n, opt, (int)t->threads);
     } else if (strcmp(t->mode, "roofline") == 0) {
         for (size_t i = 0; i < iters; i++)
-            t->row->traffic(b->scratch_p, b->scratch_s, b->grad, b->n, 0u);
+            t->row->traffic(b->param, b->sum, b->grad, b->n, 0u);
     } else {
         const adagrad_options *opt = strcmp(t->mode, "fast") == 0 ? &opt_fast : &opt_exact;
         for (size_t i = 0; i < iters; i++)

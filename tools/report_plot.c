@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adagrad.h"
 #include "report.h"
 
 const char *report_find_gnuplot(void)
@@ -87,14 +88,20 @@ static size_t list_sizes(const report_run *run, size_t *sizes, size_t max)
     return count;
 }
 
+/* One colour per ISA, indexed by its adagrad_isa value, so a row's colour
+ * follows from its name without a list of names here: a new ISA takes the
+ * next spare colour, and the assertion asks for more when none is left.
+ * torch and any other name have colours outside that palette. */
 static const char *color_of(const char *impl)
 {
-    static const char *const names[] = {"scalar", "avx2", "avx512", "neon", "torch"};
-    static const char *const colors[] = {"#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(impl, names[i]) == 0)
-            return colors[i];
-    return "#ff7f0e";
+    static const char *const isa_colors[] = {"#7f7f7f", "#1f77b4", "#d62728", "#2ca02c",
+                                             "#8c564b", "#17becf", "#bcbd22", "#e377c2"};
+    _Static_assert(ADAGRAD_ISA_COUNT <= sizeof isa_colors / sizeof isa_colors[0],
+                   "report_plot.c: one colour per ISA");
+    for (int isa = 0; isa < ADAGRAD_ISA_COUNT; isa++)
+        if (strcmp(impl, adagrad_isa_name((adagrad_isa)isa)) == 0)
+            return isa_colors[isa];
+    return strcmp(impl, "torch") == 0 ? "#9467bd" : "#ff7f0e";
 }
 
 static void write_script(FILE *gp, const report_run *run, const char *png_path)
