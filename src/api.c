@@ -30,8 +30,10 @@ double adagrad_decayed_lr(double lr, double lr_decay, uint64_t step)
     return lr / (1.0 + (double)(step - 1) * lr_decay); /* torch: lr / (1 + (step - 1) * lr_decay) */
 }
 
-/* finite and ≥ 0 (-0 included); NaN fails both comparisons. */
-static int valid_hyper(float x) { return x >= 0.0f && x <= 3.40282347e38f; }
+/* finite and ≥ 0 (-0 included). The quiet comparisons are false for NaN
+ * without raising FE_INVALID, as `>=` would: rejecting an argument leaves
+ * the floating-point environment alone too. */
+static int valid_hyper(float x) { return isgreaterequal(x, 0.0f) && islessequal(x, 3.40282347e38f); }
 
 static int validate_options(const adagrad_options *opt)
 {

@@ -7,6 +7,7 @@
 #ifndef ADAGRAD_SRC_KERNELS_H
 #define ADAGRAD_SRC_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -102,13 +103,18 @@ static inline int adagrad_fast_call(const adagrad_kparams *kp, float lo)
     return lr < ADAGRAD_FAST_LR_MAX && lo <= ADAGRAD_FAST_MAX;
 }
 
-/* The lower end of the lanes' radicand range for one call (see above). */
+/* The lower end of the lanes' radicand range for one call (see above).
+ * ratio·ε² is formed in double, where it is exact (a power of two times a
+ * 48-bit square) and can neither overflow nor underflow, and is rounded to
+ * binary32 only inside [lo, 2^100]: computing it must not raise a flag. */
 static inline float adagrad_fast_lo(const adagrad_kparams *kp, float ratio)
 {
     if (kp->flags & ADAGRAD_EPS_INSIDE)
         return ADAGRAD_FAST_MIN;
-    const float lo = ratio * kp->eps * kp->eps; /* +inf for a huge ε: the call runs EXACT */
-    return lo > ADAGRAD_FAST_MIN ? lo : ADAGRAD_FAST_MIN;
+    const double lo = (double)ratio * (double)kp->eps * (double)kp->eps;
+    if (lo > (double)ADAGRAD_FAST_MAX)
+        return INFINITY; /* ε too large: the call runs EXACT */
+    return lo > (double)ADAGRAD_FAST_MIN ? (float)lo : ADAGRAD_FAST_MIN;
 }
 
 /* The radicand range of one call as the bit patterns the SIMD kernels test

@@ -191,7 +191,7 @@ static inline __attribute__((always_inline)) void run_sequential(const job *j, c
 {
     const size_t dist = j->dist;
     for (size_t k = 0; k < n; k++) {
-        if (dist != 0 && k + dist < n)
+        if (dist != 0 && dist < n - k) /* k + dist < n, without wrapping for a huge distance */
             prefetch_row(j, (size_t)index_at(indices, idx32, k + dist));
         step_row(j, (size_t)index_at(indices, idx32, k), j->grads + k * j->dim);
     }
@@ -249,7 +249,7 @@ static void run_summed(const job *j, const void *indices, bool idx32, size_t n, 
         size_t e = b + 1;
         while (e < n && index_at(indices, idx32, perm[e]) == r)
             e++;
-        if (dist != 0 && e + dist < n)
+        if (dist != 0 && dist < n - e) /* e + dist < n (e ≤ n), without wrapping */
             prefetch_row(j, (size_t)index_at(indices, idx32, perm[e + dist]));
         const float *g = j->grads + perm[b] * dim;
         if (e - b > 1) {

@@ -18,6 +18,13 @@
  *
  * Tails: the last n mod 8 elements go through vmaskmovps loads and stores,
  * which neither read nor write past the end of the buffers.
+ *
+ * Exception flags: every lane computes on values that raise only what the
+ * scalar reference raises on the real elements (adagrad.h). Lanes past the
+ * end compute on θ = g = 0, s = 1; FAST's estimates run on the radicand
+ * clamped into the domain (one vpaddd on the compare's vpminud), so a lane
+ * outside it — t = 0 gives rsqrt = inf and 0·inf — raises nothing, and its
+ * EXACT result raises exactly the reference's flags.
  */
 #include <immintrin.h>
 #include <stdbool.h>
@@ -56,10 +63,15 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, con
     const __m256 t = inside ? _mm256_add_ps(s, c->eps) : s;
     const __m256i tb = _mm256_max_epu32(_mm256_castps_si256(t), _mm256_castps_si256(s_old)); /* kernels.h */
     const __m256i x = _mm256_sub_epi32(tb, c->lo_bits);
-    const __m256 ok = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_min_epu32(x, c->span_bits), x));
+    const __m256i xc = _mm256_min_epu32(x, c->span_bits);
+    const __m256 ok = _mm256_castsi256_ps(_mm256_cmpeq_epi32(xc, x));
+    /* The estimates run on t clamped into [lo, 2^100] (t itself in the
+     * domain, where xc + lo = bits(t)), so a lane outside it computes on a
+     * safe value and raises no flag that EXACT's result would not. */
+    const __m256 tc = _mm256_castsi256_ps(_mm256_add_epi32(xc, c->lo_bits));
 
-    const __m256 r0 = _mm256_rsqrt_ps(t);
-    const __m256 q = _mm256_mul_ps(t, r0);
+    const __m256 r0 = _mm256_rsqrt_ps(tc);
+    const __m256 q = _mm256_mul_ps(tc, r0);
     const __m256 w = inside ? _mm256_mul_ps(q, c->half) : _mm256_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
     const __m256 f = _mm256_fnmadd_ps(w, r0, _mm256_set1_ps(1.5f));
     const __m256 fast = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ, fused */
@@ -99,10 +111,13 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
         _mm256_storeu_ps(param + i, fast ? update_fast(p, g, s_old, s, &c, inside) : update_exact(p, g, s, &c, inside));
     }
     if (i < n) {
+        /* Lanes past the end load θ = g = 0 and get s = 1, so their
+         * arithmetic is exact and raises no flag (0/0 with ε = 0 would). */
         const __m256i m = tail_mask(n - i);
         const __m256 p = _mm256_maskload_ps(param + i, m);
         const __m256 g = decayed_grad(_mm256_maskload_ps(grad + i, m), p, &c, wd);
-        const __m256 s_old = _mm256_maskload_ps(sum + i, m);
+        const __m256 s_old = _mm256_blendv_ps(_mm256_set1_ps(1.0f), _mm256_maskload_ps(sum + i, m),
+                                              _mm256_castsi256_ps(m));
         const __m256 s = _mm256_fmadd_ps(g, g, s_old);
         _mm256_maskstore_ps(sum + i, m, s);
         _mm256_maskstore_ps(param + i, m, fast ? update_fast(p, g, s_old, s, &c, inside) : update_exact(p, g, s, &c, inside));
@@ -153,11 +168,13 @@ static void rowwise_avx2(float *restrict param, float *restrict row_sum, const f
         a1 = _mm256_fmadd_ps(g1, g1, a1);
     }
     if (j < dim) {
-        const size_t rem = dim - j;
+        /* The second half's address stays within the row: with 8 or fewer
+         * columns left its mask is empty and it reads nothing at j. */
+        const size_t rem = dim - j, j1 = rem > 8 ? j + 8 : j;
         const __m256i m0 = tail_mask(rem), m1 = tail_mask(rem > 8 ? rem - 8 : 0);
         const __m256 g0 = decayed_grad(_mm256_maskload_ps(grad + j, m0), _mm256_maskload_ps(param + j, m0), &c, wd);
         const __m256 g1 =
-            decayed_grad(_mm256_maskload_ps(grad + j + 8, m1), _mm256_maskload_ps(param + j + 8, m1), &c, wd);
+            decayed_grad(_mm256_maskload_ps(grad + j1, m1), _mm256_maskload_ps(param + j1, m1), &c, wd);
         a0 = _mm256_fmadd_ps(g0, g0, a0);
         a1 = _mm256_fmadd_ps(g1, g1, a1);
     }
@@ -176,11 +193,12 @@ static void rowwise_avx2(float *restrict param, float *restrict row_sum, const f
         const __m256 g = decayed_grad(_mm256_loadu_ps(grad + j), p, &c, wd);
         _mm256_storeu_ps(param + j, _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c.neg_lr, g), dv)));
     }
-    if (j < dim) {
+    if (j < dim) { /* lanes past the end divide 0 by 1, not by a d that may be 0 */
         const __m256i m = tail_mask(dim - j);
         const __m256 p = _mm256_maskload_ps(param + j, m);
         const __m256 g = decayed_grad(_mm256_maskload_ps(grad + j, m), p, &c, wd);
-        _mm256_maskstore_ps(param + j, m, _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c.neg_lr, g), dv)));
+        const __m256 dt = _mm256_blendv_ps(_mm256_set1_ps(1.0f), dv, _mm256_castsi256_ps(m));
+        _mm256_maskstore_ps(param + j, m, _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c.neg_lr, g), dt)));
     }
 }
 

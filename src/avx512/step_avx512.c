@@ -35,6 +35,12 @@
  *
  * Tails are one masked iteration (zero-masked loads, masked stores): no
  * scalar loop, no access past the end of a buffer.
+ *
+ * Exception flags: a lane raises only what the scalar reference raises on
+ * its element (adagrad.h). Masked-out lanes of an AVX-512 instruction raise
+ * no exception, so the tail's square root and division are masked to the
+ * elements, and FAST's estimate chain to the lanes in its domain; those
+ * masks cost no instruction.
  */
 #include <immintrin.h>
 #include <stdbool.h>
@@ -58,29 +64,40 @@ ALWAYS_INLINE __m512 decayed_grad(__m512 g, __m512 p, const consts_avx512 *c, bo
     return _mm512_fmadd_ps(c->wd, p, g);
 }
 
-ALWAYS_INLINE __m512 update_exact(__m512 p, __m512 g, __m512 s, const consts_avx512 *c, bool inside)
+/* m selects the lanes that hold elements (all but the tail: 0xffff, which
+ * folds to the unmasked instructions); the square root and the division
+ * skip the others, where 0/0 (ε = 0) would raise FE_INVALID. */
+ALWAYS_INLINE __m512 update_exact(__m512 p, __m512 g, __m512 s, const consts_avx512 *c, bool inside, __mmask16 m)
 {
-    __m512 d = inside ? _mm512_sqrt_ps(_mm512_add_ps(s, c->eps))
-                      : _mm512_add_ps(_mm512_sqrt_ps(s), c->eps);
-    return _mm512_add_ps(p, _mm512_div_ps(_mm512_mul_ps(c->neg_lr, g), d));
+    const __m512 num = _mm512_mul_ps(c->neg_lr, g);
+    if (m == 0xffff) {
+        const __m512 d = inside ? _mm512_sqrt_ps(_mm512_add_ps(s, c->eps)) : _mm512_add_ps(_mm512_sqrt_ps(s), c->eps);
+        return _mm512_add_ps(p, _mm512_div_ps(num, d));
+    }
+    const __m512 d = inside ? _mm512_maskz_sqrt_ps(m, _mm512_add_ps(s, c->eps))
+                            : _mm512_add_ps(_mm512_maskz_sqrt_ps(m, s), c->eps);
+    return _mm512_add_ps(p, _mm512_maskz_div_ps(m, num, d));
 }
 
 ALWAYS_INLINE __m512 update_fast(__m512 p, __m512 g, __m512 s_old, __m512 s, const consts_avx512 *c,
-                                 bool inside)
+                                 bool inside, __mmask16 m)
 {
     const __m512 t = inside ? _mm512_add_ps(s, c->eps) : s;
     /* kernels.h: max(bits(t), bits(s_old)) − bits(lo) ≤ span, as unsigned */
     const __m512i x = _mm512_max_epu32(_mm512_castps_si512(t), _mm512_castps_si512(s_old));
     const __mmask16 ok = _mm512_cmple_epu32_mask(_mm512_sub_epi32(x, c->lo_bits), c->span_bits);
 
-    const __m512 r0 = _mm512_rsqrt14_ps(t);
-    const __m512 q = _mm512_mul_ps(t, r0);
+    /* The estimate chain runs only on the lanes in the domain (masked-out
+     * lanes raise no exception and give 0): t = 0 would give rsqrt = inf,
+     * then 0·inf. r0 = 0 elsewhere keeps f and θ + 0·f exact. */
+    const __m512 r0 = _mm512_maskz_rsqrt14_ps(ok, t);
+    const __m512 q = _mm512_maskz_mul_ps(ok, t, r0);
     const __m512 w = inside ? _mm512_mul_ps(q, c->half) : _mm512_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
     const __m512 f = _mm512_fnmadd_ps(w, r0, _mm512_set1_ps(1.5f));
-    const __m512 fast = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ, fused */
-    if (__builtin_expect(ok == 0xffff, 1))
+    const __m512 fast = _mm512_fmadd_ps(_mm512_maskz_mul_ps(ok, _mm512_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ */
+    if (__builtin_expect((ok | (__mmask16)~m) == 0xffff, 1))
         return fast;
-    return _mm512_mask_blend_ps(ok, update_exact(p, g, s, c, inside), fast); /* lane by lane */
+    return _mm512_mask_blend_ps(ok, update_exact(p, g, s, c, inside, m), fast); /* lane by lane */
 }
 
 /* Loads and stores of the lanes m selects. The loop's m is the constant
@@ -109,7 +126,7 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, __mm
     const __m512 s_old = load_lanes(sum, m);
     const __m512 s = _mm512_fmadd_ps(g, g, s_old);
     store_lanes(sum, m, s);
-    store_lanes(param, m, fast ? update_fast(p, g, s_old, s, c, inside) : update_exact(p, g, s, c, inside));
+    store_lanes(param, m, fast ? update_fast(p, g, s_old, s, c, inside, m) : update_exact(p, g, s, c, inside, m));
 }
 
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
@@ -196,11 +213,11 @@ static void rowwise_avx512(float *restrict param, float *restrict row_sum, const
     const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
                                                      : _mm_cvtss_f32(_mm_sqrt_ss(sv)) + kp->eps;
     const __m512 dv = _mm512_set1_ps(d);
-    for (j = 0; j < dim; j += 16) {
+    for (j = 0; j < dim; j += 16) { /* lanes past the end skip the division (0/0 when d = 0) */
         const __mmask16 m = dim - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - j)) - 1);
         const __m512 p = _mm512_maskz_loadu_ps(m, param + j);
         const __m512 g = decayed_grad(_mm512_maskz_loadu_ps(m, grad + j), p, &c, wd);
-        _mm512_mask_storeu_ps(param + j, m, _mm512_add_ps(p, _mm512_div_ps(_mm512_mul_ps(c.neg_lr, g), dv)));
+        _mm512_mask_storeu_ps(param + j, m, _mm512_add_ps(p, _mm512_maskz_div_ps(m, _mm512_mul_ps(c.neg_lr, g), dv)));
     }
 }
 

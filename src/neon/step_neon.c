@@ -24,8 +24,13 @@
  * only those elements are copied back: one code path, the same bits as a
  * full vector, and no access past the end of a buffer. The unused lanes
  * repeat the tail's first element rather than zeros (s = 0 is out of FAST's
- * range), so a FAST tail of in-range elements skips the EXACT blend; the
- * results do not depend on the padding either way.
+ * range), so a FAST tail of in-range elements skips the EXACT blend, and
+ * they raise exactly the flags of that element (with ε = 0, zeros would
+ * divide 0 by 0); the results do not depend on the padding either way.
+ *
+ * Exception flags: a lane raises only what the scalar reference raises on
+ * its element (adagrad.h): FAST's estimates run on the radicand clamped
+ * into the domain, so lanes outside it compute on safe values.
  *
  * The same source builds on x86-64 through SIMDe (-DADAGRAD_NEON_SIMDE, with
  * -mavx2 -mfma so that SIMDe's vfmaq_f32 is one fused operation) as the
@@ -115,11 +120,17 @@ ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t 
 {
     const float32x4_t t = inside ? vaddq_f32(s, c->eps) : s; /* the radicand */
     const uint32x4_t tb = vmaxq_u32(vreinterpretq_u32_f32(t), vreinterpretq_u32_f32(s_old)); /* kernels.h */
-    const uint32x4_t ok = vcleq_u32(vsubq_u32(tb, c->lo_bits), c->span_bits);
+    const uint32x4_t x = vsubq_u32(tb, c->lo_bits);
+    const uint32x4_t xc = vminq_u32(x, c->span_bits);
+    const uint32x4_t ok = vceqq_u32(xc, x);
+    /* The estimates run on t clamped into [lo, 2^100] (t itself in the
+     * domain, where xc + lo = bits(t)): FRSQRTE(0) raises FE_DIVBYZERO, and
+     * 0·inf FE_INVALID, where EXACT's result raises neither. */
+    const float32x4_t tc = vreinterpretq_f32_u32(vaddq_u32(xc, c->lo_bits));
 
-    const float32x4_t r0 = vrsqrteq_f32(t);
-    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(t, r0), r0));
-    const float32x4_t q = vmulq_f32(t, r1);
+    const float32x4_t r0 = vrsqrteq_f32(tc);
+    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(tc, r0), r0));
+    const float32x4_t q = vmulq_f32(tc, r1);
     const float32x4_t w = inside ? vmulq_f32(q, c->half) : vfmaq_f32(c->eps, q, c->half); /* q/2 + ε */
     const float32x4_t f = vfmaq_f32(vdupq_n_f32(1.5f), vnegq_f32(w), r1);
     const float32x4_t fast = vfmaq_f32(p, vmulq_f32(vmulq_f32(c->neg_lr, g), r1), f); /* θ + Δ, fused */

@@ -35,6 +35,12 @@
  * no access past the end of a buffer; inactive lanes are also excluded
  * from the domain test, so they never force the EXACT path.
  *
+ * Exception flags: a lane raises only what the scalar reference raises on
+ * its element (adagrad.h). Inactive lanes of a predicated instruction raise
+ * nothing, but _x forms let the compiler compute them, so the division is
+ * the merging form, and the unpredicated estimate instructions get a safe
+ * radicand outside the domain.
+ *
  * The sparse step (src/sparse.c) runs this dense kernel row by row; the
  * row-wise step has its own kernel below (rowwise_sve).
  *
@@ -75,7 +81,9 @@ ALWAYS_INLINE svfloat32_t update_exact(svbool_t pg, svfloat32_t p, svfloat32_t g
 {
     const svfloat32_t d = inside ? svsqrt_f32_x(pg, svadd_n_f32_x(pg, s, c->eps))
                                  : svadd_n_f32_x(pg, svsqrt_f32_x(pg, s), c->eps);
-    return svadd_f32_x(pg, p, svdiv_f32_x(pg, svmul_n_f32_x(pg, g, c->neg_lr), d));
+    /* _m: the division must be the predicated FDIV, so inactive lanes (0/0
+     * when ε = 0) are not computed and raise nothing. */
+    return svadd_f32_x(pg, p, svdiv_f32_m(pg, svmul_n_f32_x(pg, g, c->neg_lr), d));
 }
 
 /* The rare path of update_fast: the lanes in `out` take the EXACT result,
@@ -96,11 +104,17 @@ ALWAYS_INLINE svfloat32_t update_fast(svbool_t pg, svfloat32_t p, svfloat32_t g,
 {
     const svfloat32_t t = inside ? svadd_n_f32_x(pg, s, c->eps) : s; /* the radicand */
     const svuint32_t tb = svmax_u32_x(pg, svreinterpret_u32_f32(t), svreinterpret_u32_f32(s_old)); /* kernels.h */
-    const svbool_t out = svcmpgt_n_u32(pg, svsub_n_u32_x(pg, tb, c->lo_bits), c->span_bits);
+    const svbool_t in = svcmple_n_u32(pg, svsub_n_u32_x(pg, tb, c->lo_bits), c->span_bits);
+    const svbool_t out = svnot_b_z(pg, in);
+    /* FRSQRTE and FRSQRTS are unpredicated: they run on every lane, so
+     * lanes outside the domain, inactive ones included, get t = 2^100
+     * (FRSQRTE(0) raises FE_DIVBYZERO; a small r would let (−η·g)·r
+     * overflow where EXACT does not). */
+    const svfloat32_t tc = svsel_f32(in, t, svdup_n_f32(ADAGRAD_FAST_MAX));
 
-    const svfloat32_t r0 = svrsqrte_f32(t);
-    const svfloat32_t r1 = svmul_f32_x(pg, r0, svrsqrts_f32(svmul_f32_x(pg, t, r0), r0));
-    const svfloat32_t q = svmul_f32_x(pg, t, r1);
+    const svfloat32_t r0 = svrsqrte_f32(tc);
+    const svfloat32_t r1 = svmul_f32_x(pg, r0, svrsqrts_f32(svmul_f32_x(pg, tc, r0), r0));
+    const svfloat32_t q = svmul_f32_x(pg, tc, r1);
     const svfloat32_t w = inside ? svmul_n_f32_x(pg, q, 0.5f)
                                  : svmla_n_f32_x(pg, svdup_n_f32(c->eps), q, 0.5f); /* ε + q·0.5, fused */
     const svfloat32_t f = svmls_f32_x(pg, svdup_n_f32(1.5f), w, r1);                 /* 1.5 − w·r1, fused */
@@ -171,7 +185,8 @@ ALWAYS_INLINE svfloat32_t rowwise_part(svfloat32_t acc, const float *param, cons
                                        size_t end, const consts_sve *c, bool wd)
 {
     const svbool_t pg = svwhilelt_b32_u64(base, end); /* none when base >= end */
-    const svfloat32_t g = decayed_grad(pg, svld1_f32(pg, grad + base), svld1_f32(pg, param + base), c, wd);
+    const size_t at = base < end ? base : end;         /* the address stays within the row */
+    const svfloat32_t g = decayed_grad(pg, svld1_f32(pg, grad + at), svld1_f32(pg, param + at), c, wd);
     return svmla_f32_m(pg, acc, g, g); /* active lanes: fma(g, g, p); the others keep p */
 }
 
@@ -221,7 +236,7 @@ static void rowwise_sve(float *restrict param, float *restrict row_sum, const fl
         const svbool_t pg = svwhilelt_b32_u64(j, dim);
         const svfloat32_t p = svld1_f32(pg, param + j);
         const svfloat32_t g = decayed_grad(pg, svld1_f32(pg, grad + j), p, &c, wd);
-        svst1_f32(pg, param + j, svadd_f32_x(pg, p, svdiv_n_f32_x(pg, svmul_n_f32_x(pg, g, c.neg_lr), d)));
+        svst1_f32(pg, param + j, svadd_f32_x(pg, p, svdiv_n_f32_m(pg, svmul_n_f32_x(pg, g, c.neg_lr), d)));
     }
 }
 
