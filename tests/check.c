@@ -40,6 +40,14 @@ bool fast_must_match_exact(float theta_old, float s_old, float s_new, float grad
     return !(fabsf(delta) < 0x1.00001p127f);
 }
 
+const char *fp_flags_name(int flags)
+{
+    static const char *const names[8] = {"none", "FE_INVALID", "FE_DIVBYZERO", "FE_INVALID|FE_DIVBYZERO",
+                                         "FE_OVERFLOW", "FE_INVALID|FE_OVERFLOW", "FE_DIVBYZERO|FE_OVERFLOW",
+                                         "FE_INVALID|FE_DIVBYZERO|FE_OVERFLOW"};
+    return names[((flags & FE_INVALID) ? 1 : 0) | ((flags & FE_DIVBYZERO) ? 2 : 0) | ((flags & FE_OVERFLOW) ? 4 : 0)];
+}
+
 /* The first problem found, and how many elements had one. */
 typedef struct report {
     char first[640];
@@ -115,8 +123,13 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
     }
     adagrad_options exact = *opt;
     exact.flags &= ~ADAGRAD_FAST;
+    feclearexcept(FE_ALL_EXCEPT);
     const int ref_status = adagrad_step_f32_with(&adagrad_kernels_scalar, ref_p, ref_s, grad, n, &exact);
+    const int ref_flags = fetestexcept(CHECKED_FP_FLAGS);
+    feclearexcept(FE_ALL_EXCEPT);
     const int status = adagrad_step_f32_with(row->k, P.data, S.data, G.data, n, opt);
+    const int flags = fetestexcept(CHECKED_FP_FLAGS);
+    feclearexcept(FE_ALL_EXCEPT);
 
     char ctx[200];
     snprintf(ctx, sizeof ctx, "%s/%s n=%zu mis=%zu,%zu,%zu flags=0x%x lr=%.9g eps=%.9g wd=%.9g", c->what,
@@ -137,6 +150,8 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
         note_bad(&r, "grad: sentinel at element %ld overwritten", where);
     else if (n && memcmp(G.data, grad, n * sizeof(float)) != 0)
         note_bad(&r, "grad was written to");
+    else if (flags != ref_flags)
+        note_bad(&r, "raised %s where the scalar reference raised %s", fp_flags_name(flags), fp_flags_name(ref_flags));
     else {
         for (size_t i = 0; i < n; i++) {
             const float p = P.data[i], s = S.data[i];

@@ -5,6 +5,7 @@
 #ifndef ADAGRAD_TESTS_CHECK_H
 #define ADAGRAD_TESTS_CHECK_H
 
+#include <fenv.h>
 #include <stddef.h>
 
 #include "oracle.h"
@@ -52,6 +53,14 @@ bool fast_must_match_exact(float theta_old, float s_old, float s_new, float grad
  * two differ in kind (finite against NaN, opposite infinities...). */
 double theta_error(float got, const oracle_result *o, float theta_old);
 
+/* The exception flags a step may raise only where the scalar reference
+ * raises them on the same elements (adagrad.h); FE_INEXACT and
+ * FE_UNDERFLOW are not part of the promise. */
+#define CHECKED_FP_FLAGS (FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW)
+
+/* "FE_INVALID|FE_OVERFLOW", or "none": a static string per combination. */
+const char *fp_flags_name(int flags);
+
 typedef struct step_case {
     const char *what;     /* the body's name, for messages */
     size_t n;
@@ -62,6 +71,7 @@ typedef struct step_case {
 /* One step of `row` on copies of (param0, sum0, grad) in fenced buffers,
  * checked against everything the contract promises:
  *   - status ADAGRAD_OK; no sentinel word changed; grad untouched;
+ *   - the CHECKED_FP_FLAGS raised equal those of the scalar reference;
  *   - s bitwise equal to the scalar reference (EXACT and FAST alike);
  *   - EXACT: θ bitwise equal to the scalar reference;
  *   - FAST: θ bitwise equal to EXACT where fast_must_match_exact, else

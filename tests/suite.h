@@ -81,6 +81,10 @@ void body_sparse_duplicates(void **state);
 void body_rowwise(void **state);
 void body_sparse_errors(void **state);
 void body_torch_sparse(void **state); /* body_torch_sparse.c */
+/* body_fpenv.c: exception flags and traps */
+void body_fp_flags(void **state);
+void body_fp_traps(void **state);
+void body_traffic(void **state); /* body_traffic.c */
 #ifdef ADAGRAD_TEST_HAVE_TORCH
 void body_torch(void **state);
 #endif

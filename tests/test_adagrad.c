@@ -137,6 +137,9 @@ static const body per_row[] = {
     {"rowwise", body_rowwise},
     {"sparse_errors", body_sparse_errors},
     {"torch_sparse", body_torch_sparse},
+    {"fp_flags", body_fp_flags},
+    {"fp_traps", body_fp_traps},
+    {"traffic", body_traffic},
 #ifdef ADAGRAD_TEST_HAVE_TORCH
     {"torch", body_torch},
 #endif
