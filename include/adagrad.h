@@ -34,7 +34,13 @@
  * bit. The error of θ, measured against the same formula in double
  * precision rounded once to binary32, in ulp of max(|θ_old|, |Δ|) where Δ
  * is the update, is at most (EXACT itself reaches 4 under this metric,
- * where θ_old + Δ crosses into the next binade):
+ * where θ_old + Δ crosses into the next binade) — both bounds hold while
+ * η·g, g and s (and g·g) stay in binary32's normal range, i.e. neither
+ * underflow to subnormals nor overflow; outside it the binary32 formula
+ * itself departs from the double one, in EXACT as in FAST (η = 2^-85,
+ * g ≈ 2^-60, s = 2^-90: η·g is subnormal and both are ~2.6e5 ulp away;
+ * η = 1e30, g = 1e10: η·g overflows to −inf where the double formula is
+ * finite):
  *     scalar   FAST is EXACT (plain C has no estimate instruction)
  *     avx2     ADAGRAD_FAST_ULP_AVX2
  *     avx512   ADAGRAD_FAST_ULP_AVX512
@@ -56,6 +62,15 @@
  * Special values follow IEEE: a NaN or infinite gradient poisons that
  * element exactly as in the scalar reference; ε = 0 with s = 0 gives
  * 0/0 = NaN, as PyTorch does. Denormals are not flushed.
+ *
+ * Exception flags: a step raises FE_INVALID, FE_DIVBYZERO and FE_OVERFLOW
+ * exactly when the scalar reference, doing the contract's operations one
+ * element at a time, raises them on the same elements (FE_INEXACT and
+ * FE_UNDERFLOW are not part of the promise). Vector lanes past the end of
+ * a buffer, and lanes FAST computes the EXACT way, work on safe values, so
+ * a trainer running with feenableexcept(FE_INVALID | FE_DIVBYZERO) traps
+ * only on elements that are invalid in the reference too (ε = 0 with
+ * s = 0 and g = 0 is 0/0 there). A rejected call raises no flag.
  *
  * Errors: every entry point validates all of its arguments before it
  * writes anything. A call that returns a negative status has left every
@@ -162,24 +177,43 @@ ADAGRAD_API double adagrad_decayed_lr(double lr, double lr_decay, uint64_t step)
 
 /* Range `index` of n elements split into `parts` near-equal ranges (in units
  * of ADAGRAD_SPLIT_ALIGN elements; a range may be empty when n is small).
- * ADAGRAD_ERR_NULL if begin or count is NULL, ADAGRAD_ERR_PARAM if parts is
- * 0 or index ≥ parts; nothing is written then. */
+ * The ranges follow each other in index order and never grow with the index:
+ * the last one is the smallest. ADAGRAD_ERR_NULL if begin or count is NULL,
+ * ADAGRAD_ERR_PARAM if parts is 0 or index ≥ parts; nothing is written then. */
 ADAGRAD_API int adagrad_split_range(size_t n, size_t parts, size_t index, size_t *begin,
                                     size_t *count);
 
-/* adagrad_step_f32 on up to `threads` OpenMP threads (threads ≤ 0: the
- * OpenMP default, omp_get_max_threads()). Bitwise identical to one
+/* adagrad_step_f32 split into up to `threads` parts on an OpenMP team of a
+ * fixed size T, adagrad_max_threads(). Bitwise identical to one
  * adagrad_step_f32 call; the same validation and statuses, checked once
- * before any thread writes. Each thread gets at least
- * ADAGRAD_MT_MIN_ELEMENTS elements, so small steps run on one thread. In a
- * library built without OpenMP (meson -Dopenmp=disabled) it runs on the
- * calling thread. The OpenMP runtime creates its thread pool (and
- * allocates) at the first parallel call, not on later ones. */
+ * before any thread writes.
+ *
+ * threads ≤ 0 or > T asks for T parts. The part count is then lowered to at
+ * most n / ADAGRAD_MT_MIN_ELEMENTS, and further until the smallest part (the
+ * last of adagrad_split_range(n, parts, …)) has at least
+ * ADAGRAD_MT_MIN_ELEMENTS elements. With one part the step runs on the
+ * calling thread, without entering a parallel region; otherwise every call
+ * runs on all T threads of the team, and the members beyond the part count
+ * have no work. In a library built without OpenMP (meson -Dopenmp=disabled)
+ * T is 1 and every step runs on the calling thread.
+ *
+ * Allocation and threads: the OpenMP runtime creates the team (allocating
+ * and starting T − 1 threads) at the first call that splits, made from a
+ * given thread; after it no call from that thread allocates or creates
+ * threads, whatever n and `threads`. libgomp keeps one team per calling
+ * thread, cached only for the size of the last region, so this holds as long
+ * as the caller's own OpenMP regions on that thread in between use T threads
+ * too (the default, unless omp_set_num_threads or num_threads changes it); a
+ * region of another size makes the next call rebuild the team. Called from
+ * inside a parallel region, the call's region is nested, and libgomp
+ * allocates a team for it on every such call. */
 #define ADAGRAD_MT_MIN_ELEMENTS 65536
 ADAGRAD_API int adagrad_step_f32_mt(float *param, float *sum, const float *grad, size_t n,
                                     const adagrad_options *opt, int threads);
 
-/* How many threads adagrad_step_f32_mt may use (1 without OpenMP). */
+/* T, the size of adagrad_step_f32_mt's team: omp_get_max_threads() as the
+ * first thread to call adagrad_step_f32_mt or this function sees it, read
+ * once and fixed for the process (1 without OpenMP). */
 ADAGRAD_API int adagrad_max_threads(void);
 
 /* ---- Sparse and row-wise steps (embedding tables) ----

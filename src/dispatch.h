@@ -48,6 +48,10 @@ int adagrad_step_f32_with(const adagrad_kernels *k, float *param, float *sum,
                           const float *grad, size_t n,
                           const adagrad_options *opt);
 
+/* How many parts (threads with work) adagrad_step_f32_mt uses for n
+ * elements and its `threads` argument; ≤ 1 means the calling thread alone. */
+size_t adagrad_mt_parts(size_t n, int threads);
+
 #ifdef __cplusplus
 }
 #endif

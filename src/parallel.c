@@ -7,6 +7,8 @@
  */
 #include "dispatch.h"
 
+#include <stdatomic.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -32,38 +34,92 @@ int adagrad_split_range(size_t n, size_t parts, size_t index, size_t *begin, siz
     return ADAGRAD_OK;
 }
 
+/* The size of every parallel region, T: omp_get_max_threads() of the first
+ * caller, read once (0 until then). libgomp keeps one cached team per calling
+ * thread and rebuilds it (allocating, and creating or ending threads) whenever
+ * a region asks for another size than the previous one, so a size that never
+ * depends on n or on the call's `threads` keeps the first team for good. */
+static atomic_int team_size;
+
+static int fixed_team_size(void)
+{
+    int t = atomic_load_explicit(&team_size, memory_order_relaxed);
+    if (t > 0)
+        return t;
+#ifdef _OPENMP
+    t = omp_get_max_threads();
+#endif
+    if (t < 1)
+        t = 1;
+    /* concurrent first callers may read different values: the first store wins */
+    int unset = 0;
+    if (!atomic_compare_exchange_strong_explicit(&team_size, &unset, t, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        t = unset;
+    return t;
+}
+
 int adagrad_max_threads(void)
 {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
+    return fixed_team_size();
+}
+
+/* At most `wanted` parts, each of at least ADAGRAD_MT_MIN_ELEMENTS elements;
+ * 0 or 1 when n is too small to split. The last range of adagrad_split_range
+ * is the smallest, so fewer parts until it has the minimum. */
+static size_t part_count(size_t n, size_t wanted)
+{
+    size_t parts = wanted < n / ADAGRAD_MT_MIN_ELEMENTS ? wanted : n / ADAGRAD_MT_MIN_ELEMENTS;
+    for (; parts > 1; parts--) {
+        size_t begin, count;
+        adagrad_split_range(n, parts, parts - 1, &begin, &count);
+        if (count >= ADAGRAD_MT_MIN_ELEMENTS)
+            break;
+    }
+    return parts;
+}
+
+size_t adagrad_mt_parts(size_t n, int threads)
+{
+    const int team = fixed_team_size();
+    return part_count(n, threads > 0 && threads < team ? (size_t)threads : (size_t)team);
 }
 
 int adagrad_step_f32_mt(float *param, float *sum, const float *grad, size_t n,
                         const adagrad_options *opt, int threads)
 {
+    const int team = fixed_team_size();
     const int status = adagrad_validate_dense(param, sum, grad, n, opt);
     if (status != ADAGRAD_OK || n == 0)
         return status;
     adagrad_kparams kp;
     const adagrad_dense_fn kernel = adagrad_dense_kernel(adagrad_active_kernels(), opt, &kp);
 
-    size_t parts = threads > 0 ? (size_t)threads : (size_t)adagrad_max_threads();
-    if (parts > n / ADAGRAD_MT_MIN_ELEMENTS)
-        parts = n / ADAGRAD_MT_MIN_ELEMENTS;
+    const size_t parts = adagrad_mt_parts(n, threads);
+    /* no region at all: libgomp never caches a team of one and would allocate
+     * one on every call */
     if (parts <= 1) {
         kernel(param, sum, grad, n, &kp);
         return ADAGRAD_OK;
     }
+    /* the whole team, whatever `parts`: members beyond the parts idle through
+     * the region. The runtime may give fewer threads than asked
+     * (OMP_THREAD_LIMIT, OMP_DYNAMIC), so each member takes every stride-th
+     * part. */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads((int)parts) schedule(static, 1)
+#pragma omp parallel num_threads(team)
 #endif
-    for (size_t i = 0; i < parts; i++) {
-        size_t begin, count;
-        adagrad_split_range(n, parts, i, &begin, &count);
-        kernel(param + begin, sum + begin, grad + begin, count, &kp);
+    {
+        size_t self = 0, stride = 1;
+#ifdef _OPENMP
+        self = (size_t)omp_get_thread_num();
+        stride = (size_t)omp_get_num_threads();
+#endif
+        for (size_t i = self; i < parts; i += stride) {
+            size_t begin, count;
+            adagrad_split_range(n, parts, i, &begin, &count);
+            kernel(param + begin, sum + begin, grad + begin, count, &kp);
+        }
     }
     return ADAGRAD_OK;
 }

@@ -418,8 +418,8 @@ static unsigned threads_used(const report_run *run, unsigned threads, size_t n)
 {
     if (!run->mt_openmp)
         return 1;
-    const size_t cap = n / ADAGRAD_MT_MIN_ELEMENTS;
-    return threads <= cap ? threads : cap > 0 ? (unsigned)cap : 1;
+    const size_t parts = adagrad_mt_parts(n, (int)threads);
+    return parts > 1 ? (unsigned)parts : 1;
 }
 
 /* One step from the initial inputs on `threads` threads against one
