@@ -7,10 +7,9 @@
 #   nehalem       the same binaries under qemu-x86_64 -cpu Nehalem (no AVX)
 #   haswell       ... under -cpu Haswell (AVX2, no AVX-512)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build
-#   aarch64       cross build, run under qemu-aarch64 (scalar, neon, sve: qemu's
-#                 default CPU has 512-bit SVE)
-#   sve128 … sve2048, nosve   the same binaries at SVE vector lengths 128,
-#                 256, 512, 2048 bits, and on cortex-a72 (no SVE: neon)
+#   aarch64       cross build, run under qemu-aarch64 (scalar, neon, sve) at SVE
+#                 vector lengths 128, 256, 512, 2048 bits (sve128 … sve2048),
+#                 and on cortex-a72 (nosve: neon)
 #   fuzz          clang, ASan + UBSan: the libFuzzer harnesses fuzz/fuzz_dense and
 #                 fuzz/fuzz_sparse, ADAGRAD_FUZZ_SECONDS (default 120) in total,
 #                 half each, from their seed corpora, plus
@@ -72,7 +71,8 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run asan -C "$out/asan"
 log "configure + build: aarch64 (cross, under qemu-aarch64)"
 meson setup "$out/aarch64" --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release >/dev/null
 ninja -C "$out/aarch64"
-ASAN_OPTIONS=detect_leaks=0 run aarch64 -C "$out/aarch64"
+# Every test runs under each setup; qemu's default CPU is the sve512 one, so
+# there is no separate default run.
 for setup in sve128 sve256 sve512 sve2048 nosve; do # tests/meson.build: QEMU_CPU per setup
     ASAN_OPTIONS=detect_leaks=0 run "aarch64 --setup $setup" -C "$out/aarch64" --setup "$setup" --no-rebuild
 done

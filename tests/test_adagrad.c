@@ -15,6 +15,8 @@
  *   ADAGRAD_TEST_SWEEP       rounds of the sweep body, 2^19 elements each
  *                            (default 1; a few hundred measure the worst ulp)
  *   ADAGRAD_TEST_EXPECT_BEST the best ISA the CPU (model) should allow
+ *   ADAGRAD_TEST_FILTER      run only the tests whose names match this
+ *                            cmocka pattern (* and ?), e.g. "fp_*"
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -221,6 +223,9 @@ int main(void)
             tests[t] = (struct CMUnitTest){.name = names[t], .test_func = per_row[b].fn, .initial_state = &rows[r]};
         }
 
+    const char *filter = getenv("ADAGRAD_TEST_FILTER");
+    if (filter && *filter)
+        cmocka_set_test_filter(filter);
     const int failed = _cmocka_run_group_tests("libadagrad", tests, ntests, NULL, NULL);
 
     printf("\nworst error against the double oracle, in ulp (bounds: EXACT theta %g, s %g, s with weight decay %g;"
