@@ -37,6 +37,7 @@
 #endif
 
 #include "adagrad.h"
+#include "dispatch.h" /* adagrad_mt_parts */
 
 /* ---- counting allocator --------------------------------------------------- */
 
@@ -224,34 +225,33 @@ static void step_and_compare(size_t n, int threads, int k, long *allocated)
 
 /* ---- the part-count rule --------------------------------------------------- */
 
-/* The part count the header documents for n elements when `wanted` parts
- * are asked for (`threads`, or the team size when threads ≤ 0 or more). */
-static size_t documented_parts(size_t n, size_t wanted)
+/* Whether n elements split into `parts` ranges give every one at least M
+ * (the header: the last range of adagrad_split_range is the smallest). */
+static bool parts_fit(size_t n, size_t parts)
 {
-    size_t parts = wanted;
-    if (parts > n / M)
-        parts = n / M;
-    for (; parts > 1; parts--) {
-        size_t b, c;
-        adagrad_split_range(n, parts, parts - 1, &b, &c);
-        if (c >= M)
-            break;
-    }
-    return parts;
+    size_t b, c;
+    return parts <= 1 || (adagrad_split_range(n, parts, parts - 1, &b, &c) == ADAGRAD_OK && c >= M);
 }
 
-static void part_rule(void)
+/* The library's part count (adagrad_mt_parts, what adagrad_step_f32_mt
+ * uses) against the header: at most the parts asked for (the team size for
+ * threads ≤ 0 or more), every part at least M elements, and no larger count
+ * within those limits would fit. */
+static void part_rule(int team)
 {
     /* the case the rule exists for: two parts would leave one 65535 elements */
-    CHECK(documented_parts(2 * M + 15, 2) == 1, "n 2M + 15: one part");
-    CHECK(documented_parts(2 * M + 16, 2) == 2, "n 2M + 16: two parts");
+    CHECK(team < 2 || adagrad_mt_parts(2 * M + 15, 2) <= 1, "n 2M + 15: one part");
+    CHECK(team < 2 || adagrad_mt_parts(2 * M + 16, 2) == 2, "n 2M + 16: two parts");
     static const long offsets[] = {-17, -16, -15, -1, 0, 1, 15, 16, 17, 31, 4095};
     for (size_t k = 1; k <= 17; k++)
         for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
             const size_t n = (size_t)((long)(k * M) + offsets[o]);
-            for (size_t wanted = 1; wanted <= 18; wanted++) {
-                const size_t parts = documented_parts(n, wanted);
-                CHECK(parts <= wanted && parts <= n / M, "n %zu, %zu wanted: %zu parts", n, wanted, parts);
+            for (int threads = -1; threads <= 18; threads++) {
+                const size_t wanted = threads > 0 && threads < team ? (size_t)threads : (size_t)team;
+                const size_t parts = adagrad_mt_parts(n, threads);
+                CHECK(parts <= wanted && parts <= n / M, "n %zu, threads %d: %zu parts", n, threads, parts);
+                for (size_t more = parts + 1; more <= wanted && more <= n / M; more++)
+                    CHECK(!parts_fit(n, more), "n %zu, threads %d: %zu parts, but %zu fit", n, threads, parts, more);
                 if (parts < 2)
                     continue;
                 size_t next = 0, last = 0;
@@ -281,7 +281,7 @@ int main(void)
 #else
     CHECK(team == 1, "adagrad_max_threads %d without OpenMP", team);
 #endif
-    part_rule();
+    part_rule(team);
 
     param = malloc(MAX_N * sizeof(float));
     sum = malloc(MAX_N * sizeof(float));
