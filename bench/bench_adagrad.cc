@@ -1,9 +1,10 @@
-// libadagrad — Google Benchmark harness: every kernel-table row × EXACT/FAST
-// × sizes, each next to that row's roofline loop.
+// libadagrad — Google Benchmark harness: every row × EXACT/FAST × sizes,
+// each next to that row's roofline loop.
 // SPDX-License-Identifier: MIT
 //
-// Benchmarks are registered at run time by iterating the kernel table
-// (adagrad_impl), so a new row is benchmarked with no edit here. Names
+// Benchmarks are registered at run time by iterating the rows (adagrad_row:
+// the kernel table, then the test-only rows such as NEON through SIMDe on
+// x86), so a new row is benchmarked with no edit here. Names
 // follow the project's one-string-per-ISA rule:
 //     step_f32/<isa>/<exact|fast>/<n>     one adagrad_step_f32 call
 //     roofline/<isa>/<n>                  the row's traffic kernel on the
@@ -15,7 +16,8 @@
 // Rates are per CPU time (Google Benchmark's default), which unlike elapsed
 // time stops while another process holds the core: on a shared machine
 // that is what keeps the figures steady (adagrad-report does the same).
-// Rows whose CPU features are missing are listed on stderr and skipped.
+// Rows this CPU or OS cannot run are listed on stderr, with the reason, and
+// skipped.
 // Extra flag (after Google Benchmark's own): --sizes=4096,65536,...
 
 #include <algorithm>
@@ -195,15 +197,14 @@ int main(int argc, char **argv)
     }
 
     // Only rows this CPU and OS can run; the others are named, not silent.
-    const uint32_t cpu = adagrad_cpu_flags();
     std::vector<const adagrad_kernels *> rows;
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *row = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(row->isa);
-        if ((cpu & need) == need)
+    for (size_t i = 0; i < adagrad_row_count(); i++) {
+        const adagrad_kernels *row = adagrad_row(i);
+        const char *why_not;
+        if (adagrad_row_runnable(row, &why_not))
             rows.push_back(row);
         else
-            std::fprintf(stderr, "bench_adagrad: skipping %s: this CPU or OS lacks its features\n", row->name);
+            std::fprintf(stderr, "bench_adagrad: skipping %s: %s\n", row->name, why_not);
     }
 
     // Size-major order: every row's EXACT, FAST and roofline at one size run

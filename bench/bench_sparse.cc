@@ -19,6 +19,8 @@
 // at 20·dim + 8 bytes per index for sparse (read θ, s, g; write θ, s; the
 // index), 12·dim + 16 for row-wise. Rates per CPU time.
 // Extra flags: --dims=16,64,... --batches=4096,... --isa=all|best
+//              (all: every row this CPU runs, adagrad_row's test-only ones
+//              included; best: the one dispatch picked)
 //              --prefetch=auto|N (rows ahead; default the library's, auto)
 
 #include <algorithm>
@@ -285,12 +287,15 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "bench_sparse: prefetch distance %zu rows\n", dist);
 
     std::vector<const adagrad_kernels *> rows;
-    const uint32_t cpu = adagrad_cpu_flags();
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        if ((cpu & need) == need && (all_isas || k == adagrad_active_kernels()))
+    for (size_t i = 0; i < adagrad_row_count(); i++) {
+        const adagrad_kernels *k = adagrad_row(i);
+        const char *why_not;
+        if (!(all_isas || k == adagrad_active_kernels()))
+            continue;
+        if (adagrad_row_runnable(k, &why_not))
             rows.push_back(k);
+        else
+            std::fprintf(stderr, "bench_sparse: skipping %s: %s\n", k->name, why_not);
     }
 
     for (size_t dim : dims)

@@ -16,10 +16,6 @@
 #include "adagrad.h"
 #include "dispatch.h"
 
-#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
-extern const adagrad_kernels adagrad_kernels_neon_simde;
-#endif
-
 /* Each harness defines fail(): report the violation with its call, abort. */
 __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...);
 
@@ -39,8 +35,8 @@ static inline void check_status(int st, unsigned set)
         fail("invalid call (applicable status set 0x%x) returned %d (%s)", set, st, adagrad_strerror(st));
 }
 
-/* Every row of the kernel table this CPU runs, scalar first, plus the
- * test-only NEON-through-SIMDe row (built with -mavx2 -mfma). */
+/* Every row this CPU runs (adagrad_row: the kernel table, scalar first,
+ * then the test-only rows). */
 static const adagrad_kernels *fuzz_rows[8];
 static size_t fuzz_nrows;
 
@@ -48,17 +44,12 @@ static inline void fuzz_rows_init(void)
 {
     if (fuzz_nrows)
         return;
-    const uint32_t cpu = adagrad_cpu_flags();
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        if ((cpu & need) == need)
-            fuzz_rows[fuzz_nrows++] = k;
-    }
-#ifdef ADAGRAD_FUZZ_HAVE_NEON_SIMDE
-    if (cpu & ADAGRAD_CPU_AVX2)
-        fuzz_rows[fuzz_nrows++] = &adagrad_kernels_neon_simde;
-#endif
+    for (size_t i = 0; i < adagrad_row_count(); i++)
+        if (adagrad_row_runnable(adagrad_row(i), NULL)) {
+            if (fuzz_nrows == sizeof fuzz_rows / sizeof fuzz_rows[0])
+                fail("more than %zu runnable rows", fuzz_nrows);
+            fuzz_rows[fuzz_nrows++] = adagrad_row(i);
+        }
     if (fuzz_rows[0] != &adagrad_kernels_scalar)
         fail("the first row is %s, not scalar", fuzz_rows[0]->name);
 }
@@ -285,20 +276,21 @@ static inline double ulp_distance(float got, float ref, double scale)
     return fabs(extended(got) - extended(ref)) / ulp_of(scale);
 }
 
-/* FAST must give EXACT's bits for this element (adagrad.h, "FAST's
+/* Row k's FAST must give EXACT's bits for this element (adagrad.h, "FAST's
  * domain"): a call with lr ≥ 2^100; an element whose accumulator before the
  * step is not ≥ +0 (sign bit set, or NaN), or whose radicand t (s, or s + ε
  * with EPS_INSIDE, in binary32) is outside [lo, 2^100], lo = 2^-100 raised
- * with ε outside the root to ratio·ε² (computed in binary32 as the kernels
- * do; ratio is 2^26 or more on every ISA, so 2^26 is the safe side). */
-static inline int fast_must_be_exact(const adagrad_options *o, float s_old, float s)
+ * with ε outside the root to the row's fast_eps_ratio·ε², rounded once to
+ * binary32 as the kernels round it (the ratio is a power of two, so the
+ * first product is exact). */
+static inline int fast_must_be_exact(const adagrad_kernels *k, const adagrad_options *o, float s_old, float s)
 {
     if (!(o->lr < 0x1p100f) || signbit(s_old) || isnan(s_old))
         return 1;
     const int inside = (o->flags & ADAGRAD_EPS_INSIDE) != 0;
     float lo = 0x1p-100f;
     if (!inside) {
-        volatile float r = 0x1p26f * o->eps;
+        volatile float r = k->fast_eps_ratio * o->eps;
         volatile float l = r * o->eps;
         if (l > lo)
             lo = l;

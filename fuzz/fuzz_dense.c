@@ -3,10 +3,10 @@
  *
  * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of the dense
  * step and checks, for that call:
- *   - every implementation row the CPU supports (the kernel table, plus the
- *     test-only row adagrad_kernels_neon_simde when the build has it and the
- *     CPU has AVX2+FMA) through adagrad_step_f32_with, against an oracle
- *     written here independently of the library: in EXACT the contract's five
+ *   - every implementation row the CPU runs (adagrad_row: the kernel table,
+ *     then the test-only rows, such as NEON through SIMDe on x86) through
+ *     adagrad_step_f32_with, against an oracle written here independently
+ *     of the library: in EXACT the contract's five
  *     binary32 operations (each result through a volatile, so no compiler can
  *     contract or reassociate them whatever its flags) bit for bit, any NaN
  *     equal to any NaN; in FAST the accumulator bit for bit, θ bit for bit
@@ -317,7 +317,7 @@ static void check_outputs(const call *c, const args *a, const adagrad_kernels *k
             fail("EXACT element %zu of %zu: param 0x%08x, expected 0x%08x (param 0x%08x sum 0x%08x grad 0x%08x)",
                  i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
                  f_bits(c->grad[i]));
-        if (fast_must_be_exact(&c->opt, c->sum[i], exp_sum[i]))
+        if (fast_must_be_exact(k, &c->opt, c->sum[i], exp_sum[i]))
             fail("FAST element %zu of %zu: param 0x%08x, EXACT 0x%08x, and FAST must be EXACT here "
                  "(param 0x%08x sum 0x%08x grad 0x%08x)",
                  i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
@@ -601,13 +601,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const int ust = adagrad_use_isa((adagrad_isa)isa);
         if (ust != (avail ? ADAGRAD_OK : ADAGRAD_ERR_ISA))
             fail("adagrad_use_isa(%d) returned %d (available: %d)", isa, ust, avail);
-        bool in_table = false;
+        const adagrad_kernels *row = NULL;
         for (size_t i = 0; i < adagrad_impl_count(); i++)
-            in_table |= (int)adagrad_impl(i)->isa == isa;
-        const uint32_t need = adagrad_isa_requirements((adagrad_isa)isa);
-        if (avail != (in_table && (adagrad_cpu_flags() & need) == need))
-            fail("adagrad_isa_available(%d) = %d, but in the table: %d, CPU needs 0x%x of 0x%x", isa, avail,
-                 in_table, need, adagrad_cpu_flags());
+            if ((int)adagrad_impl(i)->isa == isa)
+                row = adagrad_impl(i);
+        if (avail != (row && adagrad_row_runnable(row, NULL)))
+            fail("adagrad_isa_available(%d) = %d, but the table's row is %s", isa, avail,
+                 row ? (avail ? "not runnable" : "runnable") : "missing");
         const adagrad_kernels *now = adagrad_active_kernels();
         if (avail ? now->isa != (adagrad_isa)isa : now != active)
             fail("active row %s after adagrad_use_isa(%d) = %d", now->name, isa, ust);

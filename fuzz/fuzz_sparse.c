@@ -5,8 +5,8 @@
  * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of
  * adagrad_sparse_with (src/sparse.h: the four sparse / row-wise entry points,
  * int64 or int32 indices, with or without a workspace, for an explicit
- * kernel row) and checks, for every row the CPU runs (plus the test-only
- * neon-simde row when the build has it and the CPU has AVX2+FMA):
+ * kernel row) and checks, for every row the CPU runs (adagrad_row: the
+ * kernel table, then the test-only rows):
  *   - the status is one of those that apply (adagrad.h, "Validation"; OK
  *     when none does), and an invalid call leaves every byte of every buffer
  *     (and of the memory around them) untouched: all rows or none, so a bad
@@ -508,7 +508,7 @@ static void check_fast_bounds(const args *a, const adagrad_kernels *k)
                      f_bits(es));
             if (same_value(got, ep))
                 continue;
-            if (fast_must_be_exact(&ex, in_acc[e], es))
+            if (fast_must_be_exact(k, &ex, in_acc[e], es))
                 fail("FAST row %zu column %zu: 0x%08x, EXACT 0x%08x, and FAST must be EXACT here (param 0x%08x sum "
                      "0x%08x grad 0x%08x)",
                      r, j, f_bits(got), f_bits(ep), f_bits(in_table[e]), f_bits(in_acc[e]),

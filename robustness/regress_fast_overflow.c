@@ -9,11 +9,11 @@
  * lane whose FAST update reaches ADAGRAD_FAST_STEP_MAX (2^127) takes the
  * EXACT result.
  *
- * Checked here for every row the CPU runs, over a grid of huge learning
- * rates, parameters, gradients and accumulators (negative ones too, where
- * g/d exceeds 1): FAST's θ is finite exactly when EXACT's is, and equals it
- * bit for bit wherever EXACT's update is above 2^127 (by more than FAST's
- * error).
+ * Checked here for every row the CPU runs (adagrad_row, test-only rows
+ * included), over a grid of huge learning rates, parameters, gradients and
+ * accumulators (negative ones too, where g/d exceeds 1): FAST's θ is finite
+ * exactly when EXACT's is, and equals it bit for bit wherever EXACT's
+ * update is above 2^127 (by more than FAST's error).
  */
 #include <float.h>
 #include <math.h>
@@ -28,10 +28,6 @@
 
 #include "adagrad.h"
 #include "dispatch.h"
-
-#ifdef ADAGRAD_REGRESS_HAVE_NEON_SIMDE
-extern const adagrad_kernels adagrad_kernels_neon_simde;
-#endif
 
 static uint32_t bits(float f)
 {
@@ -108,21 +104,14 @@ static void check_row(const adagrad_kernels *k)
 static void fast_never_overflows_alone(void **state)
 {
     (void)state;
-    const uint32_t cpu = adagrad_cpu_flags();
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        if ((cpu & need) == need)
+    for (size_t i = 0; i < adagrad_row_count(); i++) {
+        const adagrad_kernels *k = adagrad_row(i);
+        const char *why_not;
+        if (adagrad_row_runnable(k, &why_not))
             check_row(k);
         else
-            print_message("%s: skipped (not supported by this CPU)\n", k->name);
+            print_message("%s: skipped: %s\n", k->name, why_not);
     }
-#ifdef ADAGRAD_REGRESS_HAVE_NEON_SIMDE
-    if (cpu & ADAGRAD_CPU_AVX2)
-        check_row(&adagrad_kernels_neon_simde);
-    else
-        print_message("neon-simde: skipped (built with -mavx2 -mfma)\n");
-#endif
 }
 
 int main(void)

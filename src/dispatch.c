@@ -22,8 +22,9 @@
 #include <sys/auxv.h>
 #endif
 
-/* The one kernel table, worst to best. Selection, tests, benchmarks and the
- * report all iterate it. */
+/* The library's kernel table, worst to best: what selection chooses among.
+ * The tests, benchmarks, report and fuzzers iterate it, then the test-only
+ * rows, through adagrad_row (src/test_rows.c). */
 static const adagrad_kernels *const kernel_table[] = {
     &adagrad_kernels_scalar,
 #ifdef ADAGRAD_HAVE_AVX2
@@ -98,17 +99,6 @@ static uint32_t detect_cpu_flags(void) { return ADAGRAD_CPU_NEON; /* baseline of
 static uint32_t detect_cpu_flags(void) { return 0; }
 #endif
 
-uint32_t adagrad_isa_requirements(adagrad_isa isa)
-{
-    switch (isa) {
-    case ADAGRAD_ISA_AVX2: return ADAGRAD_CPU_AVX2;
-    case ADAGRAD_ISA_AVX512: return ADAGRAD_CPU_AVX512;
-    case ADAGRAD_ISA_NEON: return ADAGRAD_CPU_NEON;
-    case ADAGRAD_ISA_SVE: return ADAGRAD_CPU_SVE;
-    default: return 0;
-    }
-}
-
 static const char *const isa_names[ADAGRAD_ISA_COUNT] = {
     [ADAGRAD_ISA_SCALAR] = "scalar",
     [ADAGRAD_ISA_AVX2] = "avx2",
@@ -122,10 +112,37 @@ const char *adagrad_isa_name(adagrad_isa isa)
     return (unsigned)isa < ADAGRAD_ISA_COUNT ? isa_names[isa] : NULL;
 }
 
-/* Detected once; the selected row lives in one atomic pointer (no lock on
- * the hot path, no data race when adagrad_use_isa runs concurrently). */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* Detection runs once, on its own: the selection below asks
+ * adagrad_row_runnable, which needs the flags, while it runs. */
+static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 static uint32_t cpu_flags;
+
+static void detect(void) { cpu_flags = detect_cpu_flags(); }
+
+uint32_t adagrad_cpu_flags(void)
+{
+    pthread_once(&detect_once, detect);
+    return cpu_flags;
+}
+
+bool adagrad_row_runnable(const adagrad_kernels *k, const char **why_not)
+{
+    const bool ok = (adagrad_cpu_flags() & k->cpu_required) == k->cpu_required;
+    if (why_not)
+        *why_not = ok ? NULL : k->why_not;
+    return ok;
+}
+
+unsigned adagrad_row_lanes(const adagrad_kernels *k)
+{
+    if (k->lanes)
+        return k->lanes;
+    return adagrad_row_runnable(k, NULL) ? k->lanes_now() : 0;
+}
+
+/* The selected row lives in one atomic pointer (no lock on the hot path,
+ * no data race when adagrad_use_isa runs concurrently). */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static _Atomic(const adagrad_kernels *) active_kernels;
 
 static const adagrad_kernels *row_for(adagrad_isa isa)
@@ -136,21 +153,14 @@ static const adagrad_kernels *row_for(adagrad_isa isa)
     return NULL;
 }
 
-static bool row_supported(const adagrad_kernels *k)
-{
-    const uint32_t need = adagrad_isa_requirements(k->isa);
-    return (cpu_flags & need) == need;
-}
-
 static void init_dispatch(void)
 {
-    cpu_flags = detect_cpu_flags();
     const adagrad_kernels *best = kernel_table[0];
     for (size_t i = 0; i < KERNEL_TABLE_SIZE; i++)
-        if (row_supported(kernel_table[i]))
+        if (adagrad_row_runnable(kernel_table[i], NULL))
             best = kernel_table[i];
 
-    /* ADAGRAD_ISA can only choose among the supported rows (no SIGILL). */
+    /* ADAGRAD_ISA can only choose among the runnable rows (no SIGILL). */
     const char *forced = getenv("ADAGRAD_ISA");
     if (forced && *forced) {
         int isa = ADAGRAD_ISA_COUNT;
@@ -158,33 +168,34 @@ static void init_dispatch(void)
             if (strcmp(forced, isa_names[i]) == 0)
                 isa = i;
         const adagrad_kernels *k = isa < ADAGRAD_ISA_COUNT ? row_for((adagrad_isa)isa) : NULL;
-        if (k && row_supported(k))
+        const char *why_not = "not compiled into this build";
+        if (k && adagrad_row_runnable(k, &why_not)) {
             best = k;
-        else if (isa == ADAGRAD_ISA_COUNT)
-            fprintf(stderr, "libadagrad: unknown ADAGRAD_ISA=%s (expected scalar|avx2|avx512|neon|sve); using %s\n",
-                    forced, best->name);
-        else
-            fprintf(stderr, "libadagrad: ADAGRAD_ISA=%s is not available (%s); using %s\n", forced,
-                    k ? "this CPU or OS lacks it" : "not compiled into this build", best->name);
+        } else if (isa == ADAGRAD_ISA_COUNT) {
+            char expected[8 * ADAGRAD_ISA_COUNT] = ""; /* a name and its "|" take at most 8 bytes */
+            for (int i = 0; i < ADAGRAD_ISA_COUNT; i++) {
+                const size_t used = strlen(expected);
+                snprintf(expected + used, sizeof expected - used, "%s%s", i ? "|" : "", isa_names[i]);
+            }
+            fprintf(stderr, "libadagrad: unknown ADAGRAD_ISA=%s (expected %s); using %s\n", forced, expected,
+                    best->name);
+        } else {
+            fprintf(stderr, "libadagrad: ADAGRAD_ISA=%s is not available (%s); using %s\n", forced, why_not,
+                    best->name);
+        }
     }
     atomic_store_explicit(&active_kernels, best, memory_order_release);
 }
 
 static void ensure_init(void) { pthread_once(&init_once, init_dispatch); }
 
-uint32_t adagrad_cpu_flags(void)
-{
-    ensure_init();
-    return cpu_flags;
-}
-
 bool adagrad_isa_available(adagrad_isa isa)
 {
-    ensure_init();
+    ensure_init(); /* selection first: it must not undo adagrad_use_isa's switch later */
     if ((unsigned)isa >= ADAGRAD_ISA_COUNT)
         return false;
     const adagrad_kernels *k = row_for(isa);
-    return k && row_supported(k);
+    return k && adagrad_row_runnable(k, NULL);
 }
 
 const adagrad_kernels *adagrad_active_kernels(void)

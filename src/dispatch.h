@@ -1,5 +1,6 @@
 /* libadagrad — internal dispatch interface, shared by the library, the test
- * suite, the benchmarks and the report (which all iterate the same table).
+ * suite, the benchmarks, the report and the fuzzers (which all iterate the
+ * same rows).
  * SPDX-License-Identifier: MIT
  */
 #ifndef ADAGRAD_SRC_DISPATCH_H
@@ -14,21 +15,33 @@
 extern "C" {
 #endif
 
-/* CPU features the implementations need, as detected once (CPU *and* OS). */
-enum {
-    ADAGRAD_CPU_AVX2 = 1u << 0,   /* AVX + AVX2 + FMA, and the OS saves YMM state */
-    ADAGRAD_CPU_AVX512 = 1u << 1, /* AVX-512F, and the OS saves opmask + ZMM state */
-    ADAGRAD_CPU_NEON = 1u << 2,   /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
-    ADAGRAD_CPU_SVE = 1u << 3     /* AArch64 SVE, enabled by the kernel for user space (HWCAP_SVE) */
-};
+/* The ADAGRAD_CPU_* bits (kernels.h) of this CPU and OS, detected once. */
 uint32_t adagrad_cpu_flags(void);
 
-/* The CPU features an ISA needs (0 for scalar). */
-uint32_t adagrad_isa_requirements(adagrad_isa isa);
+/* Whether row k can run on this CPU and OS; when not, *why_not (if
+ * why_not is not NULL) is the human-readable reason ("CPU/OS lacks
+ * AVX2+FMA"), else NULL. The one answer to the question: dispatch,
+ * adagrad_isa_available, the tests, benchmarks, report and fuzzers all ask
+ * it. */
+bool adagrad_row_runnable(const adagrad_kernels *k, const char **why_not);
 
-/* The implementations compiled into the library, worst to best. */
+/* Floats per vector of row k: its fixed lanes, else the run-time count
+ * (SVE's vector length) if k can run here, else 0. */
+unsigned adagrad_row_lanes(const adagrad_kernels *k);
+
+/* The library's rows, worst to best: what dispatch and adagrad_use_isa
+ * choose among. */
 size_t adagrad_impl_count(void);
 const adagrad_kernels *adagrad_impl(size_t index);
+
+/* Every row: the library's (adagrad_impl, in order), then the test-only
+ * rows (test_only set; the NEON source through SIMDe on x86). Registered
+ * in src/test_rows.c, a static library of its own that meson's
+ * adagrad_rows_dep links into the tests, benchmarks, report and fuzzers;
+ * the installed library has neither these two functions nor the rows.
+ * NULL past the end. */
+size_t adagrad_row_count(void);
+const adagrad_kernels *adagrad_row(size_t index);
 
 /* The kernel row adagrad_step_f32 uses now (initialises dispatch once). */
 const adagrad_kernels *adagrad_active_kernels(void);

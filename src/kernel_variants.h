@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: MIT
  *
  * Include once from a src/<isa>/ file, after defining FAST_EPS_RATIO (the
- * ISA's ratio for adagrad_fast_lo, kernels.h) and
+ * ISA's ratio for adagrad_fast_lo, kernels.h, which the file's row also
+ * gives as its fast_eps_ratio, so tests see the kernels' value) and
  *     ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum,
  *                                  const float *restrict grad, size_t n,
  *                                  const adagrad_kparams *kp,

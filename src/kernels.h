@@ -8,6 +8,7 @@
 #define ADAGRAD_SRC_KERNELS_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -44,18 +45,36 @@ typedef void (*adagrad_rowwise_fn)(float *restrict param, float *restrict row_su
                                    const float *restrict grad, size_t dim,
                                    const adagrad_kparams *kp);
 
-/* One implementation: a row of the kernel table. */
+/* CPU features a row requires (cpu_required) and dispatch detects, CPU *and*
+ * OS (dispatch.h: adagrad_cpu_flags). */
+enum {
+    ADAGRAD_CPU_AVX2 = 1u << 0,   /* AVX + AVX2 + FMA, and the OS saves YMM state */
+    ADAGRAD_CPU_AVX512 = 1u << 1, /* AVX-512F, and the OS saves opmask + ZMM state */
+    ADAGRAD_CPU_NEON = 1u << 2,   /* AArch64 Advanced SIMD (HWCAP_ASIMD) */
+    ADAGRAD_CPU_SVE = 1u << 3     /* AArch64 SVE, enabled by the kernel for user space (HWCAP_SVE) */
+};
+
+/* One implementation: a row of the kernel table, and every fact about it.
+ * Whether it can run here is adagrad_row_runnable's answer (dispatch.h),
+ * from cpu_required and why_not. */
 typedef struct adagrad_kernels {
-    adagrad_isa isa;           /* which ISA (a test-only row reuses its ISA's value) */
-    const char *name;          /* the same string everywhere: tests, benchmarks, report */
+    adagrad_isa isa;             /* which ISA (a test-only row reuses its ISA's value) */
+    const char *name;            /* the same string everywhere: tests, benchmarks, report */
+    uint32_t cpu_required;       /* the ADAGRAD_CPU_* bits it needs; 0: runs anywhere */
+    const char *why_not;         /* the reason it cannot run when one of them is missing */
+    unsigned lanes;              /* floats per vector; 0: known only at run time */
+    unsigned (*lanes_now)(void); /* that run-time count (lanes 0 only); call it on a runnable row */
+    int fast_ulp;                /* FAST's bound, ulp: adagrad.h's ADAGRAD_FAST_ULP_<ISA>; 0: FAST is EXACT */
+    float fast_eps_ratio;        /* the ratio its kernels pass to adagrad_fast_lo (below); 0: no estimates */
+    bool test_only;              /* never dispatched: only adagrad_row (dispatch.h) reaches it */
     adagrad_dense_fn step_exact;
     adagrad_dense_fn step_fast;
     adagrad_traffic_fn traffic;
     adagrad_rowwise_fn rowwise; /* NULL: the scalar reference's is used (the same bits by contract) */
-    int fast_ulp;              /* documented FAST bound, ulp (see adagrad.h) */
 } adagrad_kernels;
 
-/* One row per ISA folder; each is defined only when that folder is built. */
+/* One row per ISA folder; each is defined only when that folder is built.
+ * Test-only rows are reached through adagrad_row (dispatch.h), by no name. */
 extern const adagrad_kernels adagrad_kernels_scalar;
 extern const adagrad_kernels adagrad_kernels_avx2;
 extern const adagrad_kernels adagrad_kernels_avx512;

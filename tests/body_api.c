@@ -1,5 +1,5 @@
 /* libadagrad tests — the row-independent API: status strings, the decay
- * formula, ISA names, the kernel table, CPU detection and switching.
+ * formula, ISA names, the rows, CPU detection and switching.
  * SPDX-License-Identifier: MIT
  */
 #include <float.h>
@@ -116,7 +116,7 @@ void test_isa_names(void **state)
     assert_null(adagrad_isa_name((adagrad_isa)-1));
 }
 
-/* ---- the kernel table: scalar first, worst to best, names = ISA names ---- */
+/* ---- the rows: every fact a row states is consistent, and true here ---- */
 static int documented_fast_ulp(adagrad_isa isa)
 {
     switch (isa) {
@@ -128,29 +128,141 @@ static int documented_fast_ulp(adagrad_isa isa)
     }
 }
 
+static bool power_of_two(double x)
+{
+    int e;
+    return x > 0.0 && frexp(x, &e) == 0.5;
+}
+
+/* Row k, which can run here, really runs: EXACT and FAST steps over more
+ * elements than two of its vectors hold, with a tail, give the scalar
+ * reference's s (and in EXACT its θ), write nothing past the end, and a
+ * finite θ in FAST. */
+static void check_row_steps(const adagrad_kernels *k, unsigned lanes)
+{
+    const size_t n = 2 * (size_t)lanes + 3;
+    float *p0 = malloc(n * sizeof *p0), *s0 = malloc(n * sizeof *s0), *g = malloc(n * sizeof *g);
+    float *rp = malloc(n * sizeof *rp), *rs = malloc(n * sizeof *rs);
+    assert_true(p0 && s0 && g && rp && rs);
+    for (size_t i = 0; i < n; i++) {
+        p0[i] = 0.25f * (float)((int)(i % 17) - 8);
+        s0[i] = 0.5f * (float)(i % 11);
+        g[i] = 0.125f * (float)(7 - (int)(i % 13));
+    }
+    for (unsigned fast = 0; fast <= ADAGRAD_FAST; fast += ADAGRAD_FAST) {
+        const adagrad_options o = {.lr = 0.1f, .eps = 1e-10f, .weight_decay = 0.01f, .flags = fast};
+        memcpy(rp, p0, n * sizeof *rp), memcpy(rs, s0, n * sizeof *rs);
+        assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, rp, rs, g, n, &o), ADAGRAD_OK);
+        guarded p = guarded_alloc(n, 1), s = guarded_alloc(n, 2);
+        memcpy(p.data, p0, n * sizeof *p0), memcpy(s.data, s0, n * sizeof *s0);
+        const int st = adagrad_step_f32_with(k, p.data, s.data, g, n, &o);
+        long where;
+        const bool fenced = guarded_intact(&p, &where) && guarded_intact(&s, &where);
+        long bad = -1;
+        for (size_t j = 0; j < n && bad < 0; j++)
+            if (!same_f32(s.data[j], rs[j]) || (fast ? !isfinite(p.data[j]) : !same_f32(p.data[j], rp[j])))
+                bad = (long)j;
+        guarded_free(&p), guarded_free(&s);
+        if (st != ADAGRAD_OK || !fenced || bad >= 0)
+            fail_msg("row %s, %s, n = %zu: status %d, sentinels %s, element %ld differs from scalar", k->name,
+                     fast ? "FAST" : "EXACT", n, st, fenced ? "intact" : "overwritten", bad);
+    }
+    free(p0), free(s0), free(g), free(rp), free(rs);
+}
+
 void test_kernel_table(void **state)
 {
     (void)state;
-    const size_t n = adagrad_impl_count();
-    assert_true(n >= 1 && n <= ADAGRAD_ISA_COUNT);
+    const size_t lib = adagrad_impl_count(), all = adagrad_row_count();
+    assert_true(lib >= 1 && lib <= ADAGRAD_ISA_COUNT);
+    assert_true(all >= lib);
     assert_ptr_equal(adagrad_impl(0), &adagrad_kernels_scalar);
-    assert_null(adagrad_impl(n));
+    assert_null(adagrad_impl(lib));
     assert_null(adagrad_impl(SIZE_MAX));
-    for (size_t i = 0; i < n; i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
+    assert_null(adagrad_row(all));
+    assert_null(adagrad_row(SIZE_MAX));
+    const uint32_t cpu = adagrad_cpu_flags();
+    for (size_t i = 0; i < all; i++) {
+        const adagrad_kernels *k = adagrad_row(i);
         assert_non_null(k);
-        assert_non_null(k->name);
-        assert_non_null(adagrad_isa_name(k->isa));
-        if (strcmp(k->name, adagrad_isa_name(k->isa)) != 0)
-            fail_msg("table row %zu: name \"%s\" but ISA \"%s\"", i, k->name, adagrad_isa_name(k->isa));
+        if (!k->name || !*k->name)
+            fail_msg("row %zu has no name", i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(adagrad_row(j)->name, k->name) == 0)
+                fail_msg("rows %zu and %zu are both named \"%s\"", j, i, k->name);
+        if (!adagrad_isa_name(k->isa))
+            fail_msg("row %s: ISA %d out of range", k->name, (int)k->isa);
         assert_non_null(k->step_exact);
         assert_non_null(k->step_fast);
         assert_non_null(k->traffic);
+
+        /* the library's table first, in its order (worst to best, one row
+         * per ISA, named as the ISA), then the test-only rows */
+        if (k->test_only != (i >= lib))
+            fail_msg("row %s at %zu of %zu library rows: test_only %d", k->name, i, lib, (int)k->test_only);
+        if (i < lib) {
+            assert_ptr_equal(k, adagrad_impl(i));
+            if (strcmp(k->name, adagrad_isa_name(k->isa)) != 0)
+                fail_msg("table row %zu: name \"%s\" but ISA \"%s\"", i, k->name, adagrad_isa_name(k->isa));
+            if (i > 0 && !(adagrad_impl(i - 1)->isa < k->isa))
+                fail_msg("table not ordered worst to best at row %zu (%s)", i, k->name);
+            /* dispatch falls back to scalar: it alone may need nothing */
+            if ((k->isa == ADAGRAD_ISA_SCALAR) != (k->cpu_required == 0))
+                fail_msg("row %s requires CPU features 0x%x", k->name, (unsigned)k->cpu_required);
+        }
+        if ((k->cpu_required != 0) != (k->why_not != NULL && *k->why_not))
+            fail_msg("row %s requires 0x%x but says why not: %s", k->name, (unsigned)k->cpu_required,
+                     k->why_not ? k->why_not : "(NULL)");
+
+        /* FAST: adagrad.h's bound for the ISA; a bound of 0 is EXACT's own
+         * kernel and no estimates; otherwise a ratio that is a power of two
+         * (kernels.h: ratio·ε² then is exact in double) of at least 2^26
+         * (adagrad.h: lo is raised to about 2^26·ε² or more) */
         if (k->fast_ulp != documented_fast_ulp(k->isa))
             fail_msg("row %s: fast_ulp %d, adagrad.h documents %d", k->name, k->fast_ulp, documented_fast_ulp(k->isa));
-        if (i > 0 && !(adagrad_impl(i - 1)->isa < k->isa))
-            fail_msg("table not ordered worst to best at row %zu (%s)", i, k->name);
+        if ((k->fast_ulp == 0) != (k->step_fast == k->step_exact) || (k->fast_ulp == 0) != (k->fast_eps_ratio == 0.0f))
+            fail_msg("row %s: fast_ulp %d, fast_eps_ratio %a, FAST kernel %s EXACT's", k->name, k->fast_ulp,
+                     (double)k->fast_eps_ratio, k->step_fast == k->step_exact ? "is" : "is not");
+        if (k->fast_eps_ratio != 0.0f && !(power_of_two(k->fast_eps_ratio) && k->fast_eps_ratio >= 0x1p26f))
+            fail_msg("row %s: fast_eps_ratio %a", k->name, (double)k->fast_eps_ratio);
+
+        /* the one answer to "can it run here", and its reason */
+        const char *why = "(not set)";
+        const bool ok = adagrad_row_runnable(k, &why);
+        if (ok != ((cpu & k->cpu_required) == k->cpu_required))
+            fail_msg("row %s: runnable %d, but it requires 0x%x of CPU features 0x%x", k->name, (int)ok,
+                     (unsigned)k->cpu_required, (unsigned)cpu);
+        if (ok ? why != NULL : why != k->why_not)
+            fail_msg("row %s: runnable %d, why not \"%s\"", k->name, (int)ok, why ? why : "(NULL)");
+        assert_int_equal(adagrad_row_runnable(k, NULL), ok);
+        if (!k->test_only && ok != adagrad_isa_available(k->isa))
+            fail_msg("row %s: runnable %d, adagrad_isa_available %d", k->name, (int)ok,
+                     (int)adagrad_isa_available(k->isa));
+
+        /* lanes: a fixed power of two, or SVE's run-time count, a whole
+         * number of 128-bit granules up to 2048 bits */
+        const unsigned lanes = adagrad_row_lanes(k);
+        if (k->lanes ? (!power_of_two(k->lanes) || k->lanes_now || lanes != k->lanes) : !k->lanes_now)
+            fail_msg("row %s: lanes %u, run-time count %s", k->name, k->lanes, k->lanes_now ? "set" : "NULL");
+        if (!k->lanes && (ok ? lanes < 4 || lanes > 64 || lanes % 4 : lanes != 0))
+            fail_msg("row %s (runnable %d): %u lanes at run time", k->name, (int)ok, lanes);
+
+        print_message("row %-10s %s%s: %u lanes, FAST bound %d ulp, ratio %a%s%s\n", k->name,
+                      k->test_only ? "test-only, " : "", ok ? "runnable" : "not runnable", lanes, k->fast_ulp,
+                      (double)k->fast_eps_ratio, ok ? "" : ": ", ok ? "" : why);
+        if (ok)
+            check_row_steps(k, lanes);
     }
+
+    /* adagrad_use_isa selects library rows only */
+    const adagrad_isa before = adagrad_active_isa();
+    for (int isa = 0; isa < ADAGRAD_ISA_COUNT; isa++) {
+        const int st = adagrad_use_isa((adagrad_isa)isa);
+        if (adagrad_active_kernels()->test_only)
+            fail_msg("after adagrad_use_isa(%s) = %d the active row is the test-only %s", adagrad_isa_name(isa), st,
+                     adagrad_active_kernels()->name);
+    }
+    assert_int_equal(adagrad_use_isa(before), ADAGRAD_OK);
 }
 
 /* ---- CPU detection, against the compiler's own detection ---- */
@@ -178,11 +290,6 @@ void test_cpu_flags(void **state)
                   (flags & ADAGRAD_CPU_AVX2) ? " avx2" : "", (flags & ADAGRAD_CPU_AVX512) ? " avx512" : "",
                   (flags & ADAGRAD_CPU_NEON) ? " neon" : "", (flags & ADAGRAD_CPU_SVE) ? " sve" : "");
     assert_int_equal(flags, want);
-    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_SCALAR), 0);
-    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_AVX2), ADAGRAD_CPU_AVX2);
-    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_AVX512), ADAGRAD_CPU_AVX512);
-    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_NEON), ADAGRAD_CPU_NEON);
-    assert_int_equal(adagrad_isa_requirements(ADAGRAD_ISA_SVE), ADAGRAD_CPU_SVE);
 }
 
 static const adagrad_kernels *table_row(adagrad_isa isa)
@@ -193,17 +300,17 @@ static const adagrad_kernels *table_row(adagrad_isa isa)
     return NULL;
 }
 
-/* ---- adagrad_isa_available: compiled in and supported, nothing else ---- */
+/* ---- adagrad_isa_available: compiled in and runnable, nothing else ---- */
 void test_isa_available(void **state)
 {
     (void)state;
-    const uint32_t flags = adagrad_cpu_flags();
     for (int i = 0; i < ADAGRAD_ISA_COUNT; i++) {
         const adagrad_isa isa = (adagrad_isa)i;
-        const uint32_t need = adagrad_isa_requirements(isa);
-        const bool want = table_row(isa) != NULL && (flags & need) == need;
-        print_message("isa %-7s compiled in: %s, available: %s\n", adagrad_isa_name(isa),
-                      table_row(isa) ? "yes" : "no ", adagrad_isa_available(isa) ? "yes" : "no");
+        const adagrad_kernels *k = table_row(isa);
+        const char *why_not = "not compiled into this build";
+        const bool want = k != NULL && adagrad_row_runnable(k, &why_not);
+        print_message("isa %-7s available: %s%s%s\n", adagrad_isa_name(isa), adagrad_isa_available(isa) ? "yes" : "no",
+                      want ? "" : ", ", want ? "" : why_not);
         if (adagrad_isa_available(isa) != want)
             fail_msg("adagrad_isa_available(%s) = %d, expected %d", adagrad_isa_name(isa),
                      (int)adagrad_isa_available(isa), (int)want);

@@ -128,7 +128,7 @@ void body_sparse_dense(void **state)
         for (size_t fi = 0; fi < NFLAGS * 2; fi++) {
             const adagrad_options opt = make_opt(flag_sets[fi / 2], fi & 1);
             const bool fast = (opt.flags & ADAGRAD_FAST) != 0;
-            for (int via = 0; via < (row->in_table ? 4 : 2); via++) {
+            for (int via = 0; via < (row->k->test_only ? 2 : 4); via++) {
                 const bool i32 = via & 1, pub = via >= 2;
                 float *t0 = malloc(rows * dim * sizeof(float)), *s0 = malloc(rows * dim * sizeof(float));
                 float *g = malloc(n * dim * sizeof(float)), *g_copy = malloc(n * dim * sizeof(float));
@@ -185,7 +185,7 @@ void body_sparse_dense(void **state)
                         for (size_t j = 0; j < dim; j++) {
                             const size_t e = q * dim + j;
                             const float got = tb.data[e];
-                            if (fast_must_match_exact(t0[e], s0[e], sb.data[e], g[k * dim + j], &opt))
+                            if (fast_must_match_exact(row->k, t0[e], s0[e], sb.data[e], g[k * dim + j], &opt))
                                 continue;
                             const oracle_result o = oracle_step(t0[e], s0[e], g[k * dim + j], &opt);
                             if (!o.theta_domain)
@@ -254,7 +254,7 @@ void body_rowwise(void **state)
         const size_t dim = row_dims[di];
         for (size_t fi = 0; fi < NFLAGS * 2; fi++) {
             const adagrad_options opt = make_opt(flag_sets[fi / 2], fi & 1);
-            for (int via = 0; via < (row->in_table ? 4 : 2); via++) {
+            for (int via = 0; via < (row->k->test_only ? 2 : 4); via++) {
                 const bool i32 = via & 1, pub = via >= 2;
                 float *t0 = malloc(rows * dim * sizeof(float)), *s0 = malloc(rows * sizeof(float));
                 float *g = malloc(n * dim * sizeof(float));
@@ -392,7 +392,7 @@ void body_sparse_duplicates(void **state)
             const size_t dim = dims[di];
             for (int mode = 0; mode < 4; mode++) { /* bit 0: row-wise, bit 1: summed */
                 const bool rowwise = mode & 1, summed = mode & 2;
-                for (int via = 0; via < (row->in_table ? 4 : 2); via++) {
+                for (int via = 0; via < (row->k->test_only ? 2 : 4); via++) {
                     const bool i32 = via & 1, pub = via >= 2;
                     const size_t alen = rowwise ? rows : rows * dim;
                     adagrad_options opt = make_opt(li & 1 ? ADAGRAD_MAXIMIZE : 0u, li >= 4);
@@ -632,7 +632,7 @@ void body_sparse_errors(void **state)
 {
     const test_row *row = suite_row(state);
     rng r = rng_for(suite_seed, "sparse_errors");
-    for (int via = 0; via < (row->in_table ? 8 : 4); via++) {
+    for (int via = 0; via < (row->k->test_only ? 4 : 8); via++) {
         ectx c = {.row = row, .rowwise = via & 1, .i32 = (via >> 1) & 1, .pub = via >= 4};
         error_cases(&c, &r);
     }

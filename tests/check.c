@@ -15,7 +15,8 @@
 #include "oracle.h"
 #include "ulp.h"
 
-bool fast_must_match_exact(float theta_old, float s_old, float s_new, float grad, const adagrad_options *opt)
+bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_old, float s_new, float grad,
+                           const adagrad_options *opt)
 {
     const bool inside = (opt->flags & ADAGRAD_EPS_INSIDE) != 0;
     if (!(opt->lr < 0x1p100f) || (!inside && opt->eps > 0x1p99f))
@@ -28,9 +29,10 @@ bool fast_must_match_exact(float theta_old, float s_old, float s_new, float grad
     const float t = inside ? s_new + opt->eps : s_new;
     if (!(t >= 0x1p-100f && t <= 0x1p100f) || !isfinite(theta_old) || !isfinite(g) || !isfinite(-opt->lr * g))
         return true;
-    /* ε outside the root: a radicand below about 2^26·ε² (2^30·ε² on AVX2)
-     * goes EXACT; the suite holds every row to the smaller 2^25·ε². */
-    if (!inside && (double)t < 0x1p25 * (double)opt->eps * (double)opt->eps)
+    /* ε outside the root: a radicand below the row's fast_eps_ratio·ε²
+     * (rounded to binary32 by the kernels) goes EXACT; the suite holds the
+     * row to half of it, clear of that rounding. */
+    if (!inside && (double)t < 0.5 * (double)k->fast_eps_ratio * (double)opt->eps * (double)opt->eps)
         return true;
     /* |Δ| ≥ 2^127 goes EXACT too (unreachable while η < 2^100 and s_old ≥ 0,
      * kept for the contract's sake). The kernel tests its own estimated Δ,
@@ -166,7 +168,7 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
             else if (es < 0.0 || es > (opt->weight_decay != 0.0f ? EXACT_S_ULP_WD : EXACT_S_ULP))
                 why = "s too far from the double oracle";
             else if (!fast || fast_bound == 0.0 ||
-                     fast_must_match_exact(param0[i], sum0[i], ref_s[i], grad[i], opt)) {
+                     fast_must_match_exact(row->k, param0[i], sum0[i], ref_s[i], grad[i], opt)) {
                 if (!same_f32(p, ref_p[i]))
                     why = fast ? "FAST theta differs from EXACT (must be bitwise here)"
                                : "theta differs from the scalar reference";

@@ -39,14 +39,15 @@
 #define EXACT_S_ULP_WD 3.0
 #define EXACT_THETA_ULP 8.5
 
-/* Which elements a FAST kernel must compute the EXACT way (bitwise equal to
- * EXACT), from FAST's domain in adagrad.h: every element of a call with
- * η ≥ 2^100 (or ε > 2^99 outside the root); an accumulator before the step
- * that is not ≥ +0 (negative, −0, NaN); a radicand t (s, or s + ε) outside
- * [2^-100, 2^100] (zero, subnormal, huge, inf, NaN) or, with ε outside the
- * root, below 2^25·ε²; a non-finite θ, gradient or η·g; an update |Δ| that
- * reaches 2^127. */
-bool fast_must_match_exact(float theta_old, float s_old, float s_new, float grad, const adagrad_options *opt);
+/* Which elements row k's FAST kernel must compute the EXACT way (bitwise
+ * equal to EXACT), from FAST's domain in adagrad.h: every element of a call
+ * with η ≥ 2^100 (or ε > 2^99 outside the root); an accumulator before the
+ * step that is not ≥ +0 (negative, −0, NaN); a radicand t (s, or s + ε)
+ * outside [2^-100, 2^100] (zero, subnormal, huge, inf, NaN) or, with ε
+ * outside the root, below half the row's fast_eps_ratio·ε²; a non-finite
+ * θ, gradient or η·g; an update |Δ| that reaches 2^127. */
+bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_old, float s_new, float grad,
+                           const adagrad_options *opt);
 
 /* θ's error against the oracle in ulp of max(|θ_old|, |Δ|) (±FLT_MAX next
  * to an infinity of the same sign counts as one step); negative when the

@@ -3,10 +3,10 @@
  * SPDX-License-Identifier: MIT
  *
  * A "row" is one implementation the suite runs every per-row body against:
- * each row of the library's kernel table (adagrad_impl), plus test-only rows
- * (the NEON source compiled through SIMDe on x86). A row the CPU or OS
- * cannot run is still registered, and its tests report themselves skipped
- * with the reason.
+ * every adagrad_row (dispatch.h), the library's kernel table and then the
+ * test-only rows (the NEON source compiled through SIMDe on x86). A row the
+ * CPU or OS cannot run is still registered, and its tests report themselves
+ * skipped with adagrad_row_runnable's reason.
  */
 #ifndef ADAGRAD_TESTS_SUITE_H
 #define ADAGRAD_TESTS_SUITE_H
@@ -27,18 +27,12 @@
 #endif
 #endif
 
-#ifdef ADAGRAD_TEST_NEON_SIMDE
-/* The NEON source built through SIMDe on x86 (a test-only row). */
-extern const adagrad_kernels adagrad_kernels_neon_simde;
-#endif
-
 typedef struct test_row {
-    const adagrad_kernels *k;
-    const char *name;        /* k->name: the suffix of every test name ("tails/avx2") */
-    bool in_table;           /* a row of adagrad_impl(): adagrad_use_isa can select it */
-    bool supported;          /* this CPU and OS can run it */
-    const char *skip_reason; /* why not, when !supported */
-    size_t slot;             /* index into the statistics */
+    const adagrad_kernels *k; /* k->test_only: adagrad_use_isa cannot select it */
+    const char *name;         /* k->name: the suffix of every test name ("tails/avx2") */
+    bool supported;           /* adagrad_row_runnable(k) */
+    const char *skip_reason;  /* its why_not, when !supported */
+    size_t slot;              /* index into the statistics */
 } test_row;
 
 /* The run's parameters, set once by main(). */

@@ -73,45 +73,19 @@ const test_row *suite_row(void **state)
 }
 
 /* ---- the rows ---- */
-static const char *missing_reason(uint32_t missing)
-{
-    if (missing & ADAGRAD_CPU_AVX2)
-        return "CPU/OS lacks AVX2+FMA";
-    if (missing & ADAGRAD_CPU_AVX512)
-        return "CPU/OS lacks AVX-512F";
-    if (missing & ADAGRAD_CPU_NEON)
-        return "CPU lacks AArch64 Advanced SIMD";
-    if (missing & ADAGRAD_CPU_SVE)
-        return "CPU/OS lacks SVE (HWCAP_SVE)";
-    return "unsupported";
-}
-
 static size_t make_rows(test_row *rows)
 {
-    const uint32_t have = adagrad_cpu_flags();
-    size_t n = 0;
-    for (size_t i = 0; i < adagrad_impl_count() && n < MAX_ROWS; i++, n++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        rows[n] = (test_row){.k = k, .name = k->name, .in_table = true, .supported = (have & need) == need,
-                             .skip_reason = missing_reason(need & ~have), .slot = n};
+    const size_t n = adagrad_row_count();
+    if (n > MAX_ROWS) {
+        fprintf(stderr, "test_adagrad: %zu rows, MAX_ROWS is %d\n", n, MAX_ROWS);
+        exit(2);
     }
-#ifdef ADAGRAD_TEST_NEON_SIMDE
-    if (n < MAX_ROWS) {
-#if defined(__x86_64__) || defined(__i386__)
-        /* SIMDe maps vfmaq_f32 to _mm_fmadd_ps: the row needs AVX2+FMA. */
-        const uint32_t need = ADAGRAD_CPU_AVX2;
-        const char *reason = "CPU/OS lacks AVX2+FMA (SIMDe maps vfmaq_f32 to _mm_fmadd_ps)";
-#else
-        const uint32_t need = ADAGRAD_CPU_NEON;
-        const char *reason = missing_reason(ADAGRAD_CPU_NEON);
-#endif
-        rows[n] = (test_row){.k = &adagrad_kernels_neon_simde, .name = adagrad_kernels_neon_simde.name,
-                             .in_table = false, .supported = (have & need) == need, .skip_reason = reason,
-                             .slot = n};
-        n++;
+    for (size_t i = 0; i < n; i++) {
+        const adagrad_kernels *k = adagrad_row(i);
+        const char *why_not;
+        const bool ok = adagrad_row_runnable(k, &why_not);
+        rows[i] = (test_row){.k = k, .name = k->name, .supported = ok, .skip_reason = why_not, .slot = i};
     }
-#endif
     return n;
 }
 
@@ -192,7 +166,7 @@ int main(void)
     printf("implementations that will run:");
     for (size_t r = 0; r < nrows; r++)
         if (rows[r].supported)
-            printf(" %s%s", rows[r].name, rows[r].in_table ? "" : " (test-only)");
+            printf(" %s%s", rows[r].name, rows[r].k->test_only ? " (test-only)" : "");
     printf("\n");
     for (size_t r = 0; r < nrows; r++)
         if (!rows[r].supported)

@@ -33,7 +33,8 @@ static void usage(FILE *f)
           "  --sizes LIST        element counts, comma-separated: 4096,65536,2^20 (default: from\n"
           "                      the cache sizes the machine reports, plus one size in DRAM)\n"
           "  --impl LIST         time the steps of these implementations only, e.g. scalar,avx2\n"
-          "                      (the roofline loops of all of them are timed anyway)\n"
+          "                      (the roofline loops of all of them are timed anyway); test-only\n"
+          "                      ones (neon-simde on x86) are timed only when named here\n"
           "  --reps N            timed repetitions per kernel, interleaved (default 9)\n"
           "  --batch-ms MS       minimum duration of one timed batch of calls (default 10)\n"
           "  --seed N            seed of the random inputs (default 1)\n"
@@ -418,31 +419,28 @@ static void describe(report_run *run)
     report_cpu_model(run->cpu_model, sizeof run->cpu_model);
     report_detect_caches(&run->caches);
 
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } features[] = {{ADAGRAD_CPU_AVX2, "avx2"}, {ADAGRAD_CPU_AVX512, "avx512"}, {ADAGRAD_CPU_NEON, "neon"},
-                   {ADAGRAD_CPU_SVE, "sve"}};
-    const uint32_t flags = adagrad_cpu_flags();
-    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
-        if (flags & features[i].bit) {
+    /* The CPU features, named after the library's rows that need them:
+     * the SIMD ISAs this CPU and OS run. */
+    for (size_t i = 0; i < adagrad_impl_count(); i++) {
+        const adagrad_kernels *k = adagrad_impl(i);
+        if (k->cpu_required && adagrad_row_runnable(k, NULL)) {
             const size_t used = strlen(run->cpu_features);
-            snprintf(run->cpu_features + used, sizeof run->cpu_features - used, "%s%s", used ? " " : "",
-                     features[i].name);
+            snprintf(run->cpu_features + used, sizeof run->cpu_features - used, "%s%s", used ? " " : "", k->name);
         }
+    }
 
-    /* Every ISA the API knows: compiled in or not, supported or not. */
+    /* Every ISA the API knows: compiled in or not, runnable or not. */
     for (int isa = 0; isa < ADAGRAD_ISA_COUNT && run->impl_count < 8; isa++) {
         report_impl_status *s = &run->impls[run->impl_count++];
         report_copy(s->name, sizeof s->name, adagrad_isa_name((adagrad_isa)isa));
-        int compiled = 0;
+        const adagrad_kernels *k = NULL;
         for (size_t i = 0; i < adagrad_impl_count(); i++)
-            compiled |= adagrad_impl(i)->isa == (adagrad_isa)isa;
-        s->available = adagrad_isa_available((adagrad_isa)isa);
-        if (!compiled)
-            report_copy(s->reason, sizeof s->reason, "not compiled into this build");
-        else if (!s->available)
-            report_copy(s->reason, sizeof s->reason, "this CPU or OS lacks its features");
+            if (adagrad_impl(i)->isa == (adagrad_isa)isa)
+                k = adagrad_impl(i);
+        const char *why_not = "not compiled into this build";
+        s->available = k && adagrad_row_runnable(k, &why_not);
+        if (!s->available)
+            report_copy(s->reason, sizeof s->reason, why_not);
     }
 
     report_copy(run->dispatch, sizeof run->dispatch, adagrad_isa_name(adagrad_active_isa()));
@@ -457,30 +455,29 @@ static void describe(report_run *run)
     report_copy(run->torch_status, sizeof run->torch_status, "off");
 }
 
-/* The rows to time: every available row's steps, or those --impl names;
- * the roofline loops of every available row in any case. */
+static int named_in(const char *list, const char *name)
+{
+    const size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The rows to time: every runnable library row's steps, or those --impl
+ * names (test-only rows only so); the roofline loops of every runnable
+ * library row in any case, so %roof means the same in every run. */
 static int select_rows(const char *list, report_rows *rows)
 {
-    const uint32_t flags = adagrad_cpu_flags();
     rows->step_count = rows->roofline_count = 0;
-    for (size_t i = 0; i < adagrad_impl_count(); i++) {
-        const adagrad_kernels *k = adagrad_impl(i);
-        const uint32_t need = adagrad_isa_requirements(k->isa);
-        if ((flags & need) != need || rows->roofline_count == 16)
+    for (size_t i = 0; i < adagrad_row_count(); i++) {
+        const adagrad_kernels *k = adagrad_row(i);
+        if (!adagrad_row_runnable(k, NULL))
             continue;
-        rows->roofline[rows->roofline_count++] = k;
-        if (list) {
-            const size_t len = strlen(k->name);
-            const char *p = list;
-            int wanted = 0;
-            while (!wanted && (p = strstr(p, k->name)) != NULL) {
-                wanted = (p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0');
-                p += len;
-            }
-            if (!wanted)
-                continue;
-        }
-        rows->step[rows->step_count++] = k;
+        if (!k->test_only && rows->roofline_count < 16)
+            rows->roofline[rows->roofline_count++] = k;
+        if ((list ? named_in(list, k->name) : !k->test_only) && rows->step_count < 16)
+            rows->step[rows->step_count++] = k;
     }
     if (!list)
         return 0;
@@ -494,11 +491,11 @@ static int select_rows(const char *list, report_rows *rows)
         for (size_t i = 0; i < rows->step_count; i++)
             found |= strcmp(rows->step[i]->name, name) == 0;
         if (!found) {
-            int known = 0;
-            for (size_t i = 0; i < adagrad_impl_count(); i++)
-                known |= strcmp(adagrad_impl(i)->name, name) == 0;
-            fprintf(stderr, "adagrad-report: --impl: '%s' is %s\n", name,
-                    known ? "not available on this CPU/OS" : "not an implementation of this build");
+            const char *why_not = "not an implementation of this build", *why;
+            for (size_t i = 0; i < adagrad_row_count(); i++)
+                if (strcmp(adagrad_row(i)->name, name) == 0 && !adagrad_row_runnable(adagrad_row(i), &why))
+                    why_not = why;
+            fprintf(stderr, "adagrad-report: --impl: '%s' is not available: %s\n", name, why_not);
             return -1;
         }
         if (!comma)

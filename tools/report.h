@@ -73,7 +73,7 @@ typedef struct report_run {
     char date[32];
     char library_version[16];
     char cpu_model[128];
-    char cpu_features[96]; /* space-separated, as detected by the library */
+    char cpu_features[96]; /* space-separated: the SIMD rows of this build whose CPU features the CPU and OS have */
     report_caches caches;
     char dispatch[32];
     char dispatch_note[96];

@@ -205,9 +205,13 @@ static void rowwise_avx2(float *restrict param, float *restrict row_sum, const f
 const adagrad_kernels adagrad_kernels_avx2 = {
     .isa = ADAGRAD_ISA_AVX2,
     .name = "avx2",
+    .cpu_required = ADAGRAD_CPU_AVX2,
+    .why_not = "CPU/OS lacks AVX2+FMA",
+    .lanes = 8,
+    .fast_ulp = ADAGRAD_FAST_ULP_AVX2,
+    .fast_eps_ratio = FAST_EPS_RATIO,
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_avx2,
     .rowwise = rowwise_avx2,
-    .fast_ulp = ADAGRAD_FAST_ULP_AVX2,
 };

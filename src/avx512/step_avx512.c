@@ -224,9 +224,13 @@ static void rowwise_avx512(float *restrict param, float *restrict row_sum, const
 const adagrad_kernels adagrad_kernels_avx512 = {
     .isa = ADAGRAD_ISA_AVX512,
     .name = "avx512",
+    .cpu_required = ADAGRAD_CPU_AVX512,
+    .why_not = "CPU/OS lacks AVX-512F",
+    .lanes = 16,
+    .fast_ulp = ADAGRAD_FAST_ULP_AVX512,
+    .fast_eps_ratio = FAST_EPS_RATIO,
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_avx512,
     .rowwise = rowwise_avx512,
-    .fast_ulp = ADAGRAD_FAST_ULP_AVX512,
 };

@@ -76,14 +76,8 @@ static inline float32x4_t adagrad_shim_vdivq_f32(float32x4_t a, float32x4_t b)
 }
 #define vdivq_f32 adagrad_shim_vdivq_f32
 #endif
-
-#define NEON_ROW adagrad_kernels_neon_simde
-#define NEON_NAME "neon-simde"
 #else
 #include <arm_neon.h>
-
-#define NEON_ROW adagrad_kernels_neon
-#define NEON_NAME "neon"
 #endif
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -273,12 +267,33 @@ static void rowwise_neon(float *restrict param, float *restrict row_sum, const f
     }
 }
 
+#ifdef ADAGRAD_NEON_SIMDE
+/* Test-only (src/test_rows.c registers it): SIMDe maps vfmaq_f32 to
+ * _mm_fmadd_ps, one rounding as on AArch64, so the row needs AVX2+FMA. */
+#define NEON_ROW adagrad_kernels_neon_simde
+#define NEON_NAME "neon-simde"
+#define NEON_CPU ADAGRAD_CPU_AVX2
+#define NEON_WHY_NOT "CPU/OS lacks AVX2+FMA (SIMDe maps vfmaq_f32 to _mm_fmadd_ps)"
+#define NEON_TEST_ONLY true
+#else
+#define NEON_ROW adagrad_kernels_neon
+#define NEON_NAME "neon"
+#define NEON_CPU ADAGRAD_CPU_NEON
+#define NEON_WHY_NOT "CPU lacks AArch64 Advanced SIMD"
+#define NEON_TEST_ONLY false
+#endif
+
 const adagrad_kernels NEON_ROW = {
     .isa = ADAGRAD_ISA_NEON,
     .name = NEON_NAME,
+    .cpu_required = NEON_CPU,
+    .why_not = NEON_WHY_NOT,
+    .lanes = 4,
+    .fast_ulp = ADAGRAD_FAST_ULP_NEON,
+    .fast_eps_ratio = FAST_EPS_RATIO,
+    .test_only = NEON_TEST_ONLY,
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_neon,
     .rowwise = rowwise_neon,
-    .fast_ulp = ADAGRAD_FAST_ULP_NEON,
 };

@@ -91,9 +91,13 @@ static void traffic_scalar(float *restrict param, float *restrict sum,
 const adagrad_kernels adagrad_kernels_scalar = {
     .isa = ADAGRAD_ISA_SCALAR,
     .name = "scalar",
+    .cpu_required = 0, /* runs everywhere */
+    .why_not = NULL,
+    .lanes = 1,
+    .fast_ulp = 0, /* FAST is EXACT: no estimates */
+    .fast_eps_ratio = 0.0f,
     .step_exact = step_scalar_exact,
     .step_fast = step_scalar_exact,
     .traffic = traffic_scalar,
     .rowwise = rowwise_scalar,
-    .fast_ulp = 0,
 };

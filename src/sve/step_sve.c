@@ -240,12 +240,20 @@ static void rowwise_sve(float *restrict param, float *restrict row_sum, const fl
     }
 }
 
+/* The vector length is the CPU's (and the OS's) choice, known at run time. */
+static unsigned lanes_sve(void) { return (unsigned)svcntw(); }
+
 const adagrad_kernels adagrad_kernels_sve = {
     .isa = ADAGRAD_ISA_SVE,
     .name = "sve",
+    .cpu_required = ADAGRAD_CPU_SVE,
+    .why_not = "CPU/OS lacks SVE (HWCAP_SVE)",
+    .lanes = 0,
+    .lanes_now = lanes_sve,
+    .fast_ulp = ADAGRAD_FAST_ULP_SVE,
+    .fast_eps_ratio = FAST_EPS_RATIO,
     .step_exact = variants_step_exact,
     .step_fast = variants_step_fast,
     .traffic = traffic_sve,
     .rowwise = rowwise_sve,
-    .fast_ulp = ADAGRAD_FAST_ULP_SVE,
 };
