@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 {
     benchmark::Initialize(&argc, argv);
 
-    // L1, L2, L3 and DRAM on most current x86-64 and AArch64 cores.
+    // L1, L2, L3 and DRAM on typical x86-64 and AArch64 cores.
     std::vector<size_t> sizes = {4096, 65536, size_t(1) << 20, size_t(1) << 24};
     for (int i = 1; i < argc; i++) {
         if (std::strncmp(argv[i], "--sizes=", 8) == 0) {

@@ -222,8 +222,8 @@ static inline double ulp_of(double m)
     return ldexp(1.0, e - 24);
 }
 
-/* The contract's formula in double, rounded once (DESIGN.md, "How error is
- * measured"), two ways:
+/* The contract's formula in double, rounded once (docs/design.md, "How error
+ * is measured"), two ways:
  *   full:  steps 1-5 in double from the binary32 inputs (the cmocka suite's
  *          oracle, tests/oracle.h);
  *   steps 4-5: from the binary32 g and s of steps 1-3, which FAST computes

@@ -1,4 +1,4 @@
-/* libadagrad — differential fuzz harness for the dense step (issue 6).
+/* libadagrad — differential fuzz harness for the dense step.
  * SPDX-License-Identifier: MIT
  *
  * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of the dense
@@ -12,9 +12,9 @@
  *     equal to any NaN; in FAST the accumulator bit for bit, θ bit for bit
  *     where adagrad.h says FAST computes EXACT, elsewhere θ equal to EXACT or
  *     within the row's fast_ulp of the double-precision formula rounded once,
- *     in ulp of max(|θ_old|, |Δ|) (DESIGN.md; see oracle_full/oracle_45 for
- *     the two evaluations accepted and for where binary32 must leave the
- *     formula, and FAST is then measured against EXACT);
+ *     in ulp of max(|θ_old|, |Δ|) (docs/design.md; see oracle_full and
+ *     oracle_45 for the two evaluations accepted and for where binary32 must
+ *     leave the formula, and FAST is then measured against EXACT);
  *   - the error rules: the status is one of the statuses that apply (OK when
  *     none does) and an invalid call leaves every byte of every buffer, and
  *     of the memory around them, untouched; a valid call writes only param
@@ -342,7 +342,7 @@ static void keep(const args *a, size_t n)
     memcpy(got_sum, a->s, n * sizeof(float));
 }
 
-/* Bitwise, but (nan_any) any NaN equal to any NaN: NaN payloads and signs
+/* Bitwise, but any NaN equal to any NaN (same_value): NaN payloads and signs
  * are not part of the contract (C does not fix which operand's NaN an
  * operation returns, so a compiler may swap the operands of a + b). */
 static void check_same_values(const args *a, size_t n, const char *against)

@@ -1,5 +1,5 @@
 /* libadagrad — differential fuzz harness for the sparse and row-wise steps
- * (issue 6; the dense step has fuzz_dense.c).
+ * (the dense step has fuzz_dense.c).
  * SPDX-License-Identifier: MIT
  *
  * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of

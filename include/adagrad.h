@@ -28,8 +28,8 @@
  *
  * ADAGRAD_FAST: steps 4–5 use the ISA's reciprocal-square-root estimate
  * refined by Newton–Raphson (one fused step: no square root, no division,
- * and θ + Δ is one fma with Δ's last product; about 1.8× EXACT's
- * throughput when the data sit in L1, the same speed
+ * and θ + Δ is one fma with Δ's last product; faster than EXACT when the
+ * data sit in cache — the README has measured figures — and the same speed
  * when memory is the limit). The accumulator s is always EXACT's, bit for
  * bit. The error of θ, measured against the same formula in double
  * precision rounded once to binary32, in ulp of max(|θ_old|, |Δ|) where Δ
@@ -306,9 +306,11 @@ ADAGRAD_API int adagrad_max_threads(void);
  * accumulator rows of indices[k + distance] are prefetched (every ISA).
  * adagrad_set_prefetch_distance sets the distance in rows for the whole
  * process: 0 is off; ADAGRAD_PREFETCH_AUTO (the default) keeps about 2 KiB
- * of table rows in flight, clamp(512 / dim, 1, 32) rows (measured best on
- * a Zen 5 EPYC with tables past the LLC: 32 rows at dim 16, 8 at dim 64,
- * 2-4 at dim 128-256). It never changes a result.
+ * of table rows in flight, clamp(512 / dim, 1, 32) rows: far enough ahead
+ * to hide memory latency on tables past the LLC, near enough that the rows
+ * are still in cache when their turn comes. The best distance depends on
+ * the machine (bench_sparse --prefetch=N measures others). It never
+ * changes a result.
  */
 #define ADAGRAD_SUM_DUPLICATES 0x8u  /* sparse/row-wise: PyTorch's duplicate semantics */
 #define ADAGRAD_TORCH_SPARSE 0x10u   /* sparse: torch's sparse rounding order */

@@ -1,19 +1,22 @@
-/* libadagrad — regression test for a fuzzer finding (issue 6), cmocka.
+/* libadagrad — regression test for a fuzzer finding, cmocka.
  * SPDX-License-Identifier: MIT
  *
- * fuzz/regress/fast-overflow-lr-flt-max: with η = FLT_MAX, λ = 2^-123,
- * ε = 2^-149, θ = 0x756c6176 (≈ 3.4e32), s = g = 0, FAST, the SIMD rows
- * (avx2, avx512, neon) returned θ = -inf where EXACT (and the double formula)
- * give -0x1.ffffep+127: the update (−η·g)/d is within an ulp of FLT_MAX, and
- * FAST's few-ulp error on 1/d pushed (−η·g)·(1/d) past it. Since the fix a
- * lane whose FAST update reaches ADAGRAD_FAST_STEP_MAX (2^127) takes the
- * EXACT result.
+ * fuzz/regress/fast-overflow-lr-flt-max: η = FLT_MAX, λ = 2^-123,
+ * ε = 2^-149, θ = 0x756c6176 (≈ 3.4e32), s = g = 0, FAST. EXACT (and the
+ * double formula) give θ = -0x1.ffffep+127: the update (−η·g)/d is within
+ * an ulp of FLT_MAX, so an estimate of 1/d a few ulp off would push
+ * (−η·g)·(1/d) past it, to −inf. FAST never computes such an update: its
+ * domain (src/kernels.h) admits only calls with η < 2^100
+ * (ADAGRAD_FAST_LR_MAX) and lanes whose accumulator is ≥ +0 before the
+ * step, where |Δ| ≤ η(1 + 2^-20) stays far below FLT_MAX; every other call
+ * and lane takes the EXACT result.
  *
  * Checked here for every row the CPU runs (adagrad_row, test-only rows
- * included), over a grid of huge learning rates, parameters, gradients and
- * accumulators (negative ones too, where g/d exceeds 1): FAST's θ is finite
- * exactly when EXACT's is, and equals it bit for bit wherever EXACT's
- * update is above 2^127 (by more than FAST's error).
+ * included), over a grid of huge learning rates (1e30, below 2^100, runs
+ * FAST; the others run EXACT), parameters, gradients and accumulators
+ * (negative ones too, where g/d exceeds 1): FAST's θ is finite exactly when
+ * EXACT's is, and equals it bit for bit wherever EXACT's update is above
+ * 2^127.
  */
 #include <float.h>
 #include <math.h>
@@ -84,7 +87,7 @@ static void check_row(const adagrad_kernels *k)
                     assert_int_equal(adagrad_step_f32_with(k, pf, sf, g, N, &fast), ADAGRAD_OK);
                     for (size_t i = 0; i < N; i++) {
                         const double delta = (double)pe[i] - (double)p0[i];
-                        /* (a margin over 2^127 for FAST's error: the switch is on FAST's update) */
+                        /* |Δ| above 2^127 (with a margin) only outside FAST's domain: EXACT's bits */
                         const int top = !isfinite(pe[i]) || fabs(delta) >= 0x1.0001p127;
                         checked++;
                         at_top += top;

@@ -1,5 +1,5 @@
-/* libadagrad — thread-safety tests (issue 6), cmocka; run natively, under
- * TSan (scripts/test-all.sh's tsan build) and under valgrind.
+/* libadagrad — thread-safety tests, cmocka; run natively, under TSan
+ * (scripts/test-all.sh's tsan build) and under valgrind.
  * SPDX-License-Identifier: MIT
  *
  * What the library guarantees, and what each test checks:

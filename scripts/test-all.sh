@@ -77,7 +77,7 @@ for setup in sve128 sve256 sve512 sve2048 nosve; do # tests/meson.build: QEMU_CP
     ASAN_OPTIONS=detect_leaks=0 run "aarch64 --setup $setup" -C "$out/aarch64" --setup "$setup" --no-rebuild
 done
 
-# ---- robustness: fuzzing, TSan, valgrind (issue 6) -------------------------
+# ---- robustness: fuzzing, TSan, valgrind ----------------------------------
 log "configure + build: fuzz (clang, libFuzzer + ASan + UBSan)"
 # -fsanitize=fuzzer-no-link: the library's branches give libFuzzer coverage
 # too (the harness alone links the fuzzer runtime).

@@ -139,12 +139,13 @@ static inline float adagrad_fast_lo(const adagrad_kparams *kp, float ratio)
 /* The radicand range of one call as the bit patterns the SIMD kernels test
  * (positive floats order like their bits): a lane is in FAST's domain iff
  *     max(bits(t), bits(s_old)) − lo_bits ≤ span_bits, as unsigned.
- * The max is one operation where "bits(t) | sign bit of s_old" took two
- * (or a three-input vpternlogd, slower on Zen 5), and the two tests agree
- * on every input: an s_old with its sign bit set has bits ≥ 2^31 >
- * bits(2^100), so the lane is out either way; an s_old ≥ +0 gives
- * t = fma(g, g, s_old) (+ ε ≥ 0) ≥ s_old, so bits(t) ≥ bits(s_old) and the
- * max is bits(t), unless t is NaN, whose bits are out of range too. */
+ * The max is one operation where "bits(t) | sign bit of s_old" takes two
+ * (or a three-input vpternlogd, which issues at a lower rate on some
+ * cores), and the two tests agree on every input: an s_old with its sign
+ * bit set has bits ≥ 2^31 > bits(2^100), so the lane is out either way; an
+ * s_old ≥ +0 gives t = fma(g, g, s_old) (+ ε ≥ 0) ≥ s_old, so bits(t) ≥
+ * bits(s_old) and the max is bits(t), unless t is NaN, whose bits are out
+ * of range too. */
 typedef struct {
     uint32_t lo_bits, span_bits;
 } adagrad_fast_bits;

@@ -14,10 +14,10 @@ extern "C" {
 #endif
 
 /* Every public sparse / row-wise entry point is this with the active row:
- * rowwise selects adagrad_rowwise_step (acc is rows floats) or
- * adagrad_sparse_step (acc is rows × dim floats); idx32 says whether
- * indices are int32_t (else int64_t). Validation first, then the row's
- * kernels. Tests call it for every row, test-only rows included. */
+ * rowwise selects the row-wise step (adagrad_rowwise_step_*; acc is rows
+ * floats) or the sparse step (adagrad_sparse_step_*; acc is rows × dim
+ * floats); idx32 says whether indices are int32_t (else int64_t).
+ * Validation first, then the row's kernels. Tests call it for every row, test-only rows included. */
 int adagrad_sparse_with(const adagrad_kernels *k, bool rowwise, float *table, float *acc, size_t rows,
                         size_t dim, const void *indices, bool idx32, const float *grads, size_t n_indices,
                         const adagrad_options *opt, void *workspace, size_t workspace_bytes);

@@ -366,13 +366,14 @@ void body_sweep(void **state)
     free(p), free(s), free(g);
 }
 
-/* ---- fast_worst: the largest FAST errors found by searches of ~4·10^8
- * elements of sweep's kind (and ADAGRAD_TEST_SWEEP=50) on an AMD Zen 5,
- * with the FAST kernels before bc72f7e (rcp + Newton on d): 5 and 6 ulp of
- * max(|θ_old|, |Δ|) against the double formula rounded once, above the
- * documented 4 (AVX2 estimates are the CPU's own; AVX-512's rcp14/rsqrt14
- * are the same on every CPU). EXACT gives 1 to 2 ulp on them; the current
- * kernels ≤ 4. Kept as regression cases: the row's bound must hold here. ---- */
+/* ---- fast_worst: hard inputs for an estimate-based FAST. Random searches
+ * over elements of sweep's kind (ADAGRAD_TEST_SWEEP) find these as the
+ * worst cases of a FAST built on a reciprocal estimate of d refined by
+ * Newton–Raphson: 5 and 6 ulp of max(|θ_old|, |Δ|) against the double
+ * formula rounded once, above the documented 4 (AVX2's estimates are the
+ * CPU's own; AVX-512's rcp14/rsqrt14 are the same on every CPU). EXACT
+ * gives 1 to 2 ulp on them. Every row's FAST must stay within its bound
+ * here. ---- */
 void body_fast_worst(void **state)
 {
     const test_row *row = suite_row(state);

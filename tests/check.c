@@ -34,9 +34,10 @@ bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_ol
      * row to half of it, clear of that rounding. */
     if (!inside && (double)t < 0.5 * (double)k->fast_eps_ratio * (double)opt->eps * (double)opt->eps)
         return true;
-    /* |Δ| ≥ 2^127 goes EXACT too (unreachable while η < 2^100 and s_old ≥ 0,
-     * kept for the contract's sake). The kernel tests its own estimated Δ,
-     * a few ulp from EXACT's: decide only clearly above the threshold. */
+    /* |Δ| ≥ 2^127 must give EXACT's bits too: FAST never overflows where
+     * EXACT does not. The domain tests above already exclude it (η < 2^100
+     * and s_old ≥ +0 give |Δ| ≤ η(1 + 2^-20)), so this line only guards the
+     * test itself; the margin keeps it clear of Δ's rounding here. */
     const float d = inside ? sqrtf(t) : sqrtf(s_new) + opt->eps;
     const float delta = (-opt->lr * g) / d;
     return !(fabsf(delta) < 0x1.00001p127f);

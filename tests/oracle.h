@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: MIT
  *
  * One element of one step, evaluated in binary64 from the binary32 inputs and
- * rounded once to binary32 at the end (DESIGN.md, "How error is measured"):
+ * rounded once to binary32 at the end (docs/design.md, "How error is
+ * measured"):
  *
  *     g = ±grad (+ λ·θ)        λ·θ is exact in double (24 × 24 bits)
  *     s = g·g + s_old

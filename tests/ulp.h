@@ -5,7 +5,7 @@
  * identical, except that any NaN equals any NaN (the NaN's sign and payload
  * are not part of the contract).
  *
- * Error metric (DESIGN.md): an error is measured in ulp of a binary32
+ * Error metric (docs/design.md): an error is measured in ulp of a binary32
  * magnitude. ulp_of(x) is the spacing of binary32 numbers at |x|: 2^(e-23)
  * for |x| in [2^e, 2^(e+1)), 2^-149 in the subnormal range (and at 0).
  */

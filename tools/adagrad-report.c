@@ -62,7 +62,7 @@ static void usage(FILE *f)
           "Figures: G elem/s and GB/s (20 bytes per element: read theta, sum, grad; write theta,\n"
           "sum) of the median repetition, its spread (slowest/fastest repetition), the speed-up\n"
           "over scalar, the percentage of the roofline at that size, and the worst theta error\n"
-          "in ulp of max(|theta_old|, |update|) after one step (DESIGN.md's metric).\n"
+          "in ulp of max(|theta_old|, |update|) after one step (docs/design.md's metric).\n"
           "ADAGRAD_ISA in the environment changes what dispatch picks (shown), not what is timed.\n"
           "\n"
           "Multi-threaded section: adagrad_step_f32_mt with the implementation dispatch picked,\n"

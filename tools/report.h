@@ -55,7 +55,7 @@ typedef struct report_result {
     char mode[16];  /* "exact", "fast", "roofline"; torch: "single", "foreach" */
     size_t n;
     double sec_median, sec_min, sec_max, sec_q1, sec_q3; /* seconds per call */
-    double ulp_max; /* worst θ error in ulp (DESIGN.md's metric); NaN: not measured */
+    double ulp_max; /* worst θ error in ulp (docs/design.md's metric); NaN: not measured */
     /* Multi-threaded rows only (report_run.mt); 0 in the others. */
     unsigned threads;      /* the thread count asked of adagrad_step_f32_mt */
     unsigned threads_used; /* what it can use at n (ADAGRAD_MT_MIN_ELEMENTS per thread) */
@@ -211,7 +211,7 @@ typedef struct report_sparse_config {
 /* Times the sparse section and fills run->sparse*. Returns 0, or -1
  * (message printed) when memory runs out. */
 int report_measure_sparse(report_run *run, const report_config *cfg, const report_sparse_config *sc);
-/* DESIGN.md's θ error of one element after one step, in ulp (see the .c). */
+/* docs/design.md's θ error of one element after one step, in ulp (see the .c). */
 double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
                               float theta_new);
 

@@ -88,10 +88,10 @@ static double ulp_f32(float x)
     return ldexp(1.0, e - 24);
 }
 
-/* DESIGN.md's metric for one element after one step: the reference is the
- * same formula in double precision, rounded once to binary32; the error is
- * measured in ulp of max(|θ_old|, |Δ_ref|), because an update that cancels
- * θ to near zero would otherwise make any error look huge. */
+/* docs/design.md's metric for one element after one step: the reference is
+ * the same formula in double precision, rounded once to binary32; the error
+ * is measured in ulp of max(|θ_old|, |Δ_ref|), because an update that
+ * cancels θ to near zero would otherwise make any error look huge. */
 double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
                               float theta_new)
 {

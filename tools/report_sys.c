@@ -142,9 +142,9 @@ static void sysfs_caches(long size_by_level[4])
 }
 
 /* sysfs first: it describes the caches this CPU sees. glibc's sysconf reads
- * CPUID, which inside a VM can describe the host (this project's Zen 5 VMs
- * report a 384 MiB L3 through sysconf and the real 32 MiB slice in sysfs).
- * Fallbacks are typical of current desktop and server cores. */
+ * CPUID, which inside a VM can describe the host (a whole socket's L3
+ * through sysconf, where sysfs gives the slice the VM really has).
+ * Fallbacks are typical of desktop and server cores. */
 void report_detect_caches(report_caches *c)
 {
     long from_sysfs[4] = {0, 0, 0, 0}, from_sysconf[4] = {0, 0, 0, 0};

@@ -5,7 +5,7 @@
  * binary32 operation (xor for the sign, or none: kernels.h folds MAXIMIZE
  * into η when λ = 0; vfmadd for the two fmas, vsqrtps,
  * vaddps, vmulps, vdivps), so every lane gives the scalar reference's bits.
- * vsqrtps + vdivps are its limit in L1: about 1.8 ns per 16 lanes here.
+ * When the data sit in L1, the throughput of vsqrtps and vdivps is its limit.
  *
  * FAST computes steps 4–5 from one estimate r0 ≈ r = 1/√t (vrsqrt14ps,
  * relative error |δ| ≤ 2^-14), t the radicand, in 5 multiply-class
@@ -21,17 +21,19 @@
  * numerator, bit for bit (so a product that underflows loses the same bits
  * in both), and f ≈ 1 > 0 keeps the sign of a zero update (fma(±0, f, θ)
  * is θ + ±0, as EXACT's add is). With EPS_INSIDE, t = s + ε and ε drops
- * out of f. 5 multiply-class operations + vrsqrt14ps against vsqrtps +
- * vdivps + vaddps: about 1.8× EXACT's throughput in L1.
+ * out of f. 5 multiply-class operations + vrsqrt14ps replace vsqrtps +
+ * vdivps + vaddps, whose throughput is far lower: FAST is faster than
+ * EXACT where the arithmetic is the limit (in L1), the same where memory is.
  * Lanes outside FAST's domain (kernels.h: negative accumulator, radicand
  * outside [lo, 2^100], i.e. zeros, denormals, infinities, NaN, ε too large)
  * take the EXACT result through a masked blend; the domain test is
  * vpmaxud + vpsubd + one unsigned compare (kernels.h:
  * max(bits(t), bits(s_old)) − bits(lo) ≤ bits(2^100) − bits(lo)).
- * In L1 the loop is bound by its vector operations (Zen 5 issues at most 4
- * a cycle, 2 of them multiply-class): the fused add, the max in place of an
- * or-with-sign (vpternlogd) and plain loads (load_lanes) took FAST at
- * n = 4096 from 14.1 to 16.3 G elements/s (adagrad-report medians).
+ * In L1 the loop is bound by how many vector operations it issues (a core
+ * issues only a few a cycle, fewer of them multiply-class), so every one
+ * counts: hence the fused add, the max in place of an or-with-sign
+ * (vpternlogd), and plain loads (load_lanes), which GCC can fold into the
+ * arithmetic as memory operands.
  *
  * Tails are one masked iteration (zero-masked loads, masked stores): no
  * scalar loop, no access past the end of a buffer.
@@ -151,12 +153,13 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 
 #include "../kernel_variants.h"
 
-/* Plain loads and stores in the loop: masked ones (even with an all-ones
- * mask) halve the bandwidth at DRAM sizes on Zen 5. One masked tail.
- * Unlike step_vector, this keeps the masked intrinsics: with the constant
- * mask GCC emits plain vmovups, exactly one load per buffer; load_lanes
- * lets it fold grad's load into both vpxord, and that extra load cut the
- * L1 roofline from 27.5 to 21.5–24.8 G elements/s. */
+/* Plain loads and stores in the loop (masked ones, even with an all-ones
+ * mask, can cost bandwidth at DRAM sizes), one masked tail. Unlike
+ * step_vector, this keeps the masked intrinsics: with the constant mask
+ * GCC emits plain vmovups, exactly one load per buffer, the traffic of a
+ * step. With load_lanes GCC folds grad's load into both vpxord: grad would
+ * be loaded twice, and the roofline would measure more than a step's
+ * traffic (and run slower in L1). */
 ALWAYS_INLINE void traffic_vector(float *param, float *sum, const float *grad, __mmask16 m, __m512i keep)
 {
     const __m512i g = _mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, grad)), keep);

@@ -1,4 +1,5 @@
-/* libadagrad — the scalar reference: DESIGN.md's contract written out.
+/* libadagrad — the scalar reference: the contract of include/adagrad.h
+ * (docs/design.md) written out.
  * SPDX-License-Identifier: MIT
  *
  * Every operation is one binary32 operation in the contract's order; the
