@@ -124,16 +124,18 @@ static inline int adagrad_fast_call(const adagrad_kparams *kp, float lo)
 
 /* The lower end of the lanes' radicand range for one call (see above).
  * ratio·ε² is formed in double, where it is exact (a power of two times a
- * 48-bit square) and can neither overflow nor underflow, and is rounded to
- * binary32 only inside [lo, 2^100]: computing it must not raise a flag. */
+ * 48-bit square) and can neither overflow nor underflow, and is clamped to
+ * [2^-100, 2^100] before its one rounding to binary32: computing it must
+ * not raise a flag, even where a compiler evaluates both arms of the
+ * choice below. */
 static inline float adagrad_fast_lo(const adagrad_kparams *kp, float ratio)
 {
     if (kp->flags & ADAGRAD_EPS_INSIDE)
         return ADAGRAD_FAST_MIN;
     const double lo = (double)ratio * (double)kp->eps * (double)kp->eps;
-    if (lo > (double)ADAGRAD_FAST_MAX)
-        return INFINITY; /* ε too large: the call runs EXACT */
-    return lo > (double)ADAGRAD_FAST_MIN ? (float)lo : ADAGRAD_FAST_MIN;
+    const double min = ADAGRAD_FAST_MIN, max = ADAGRAD_FAST_MAX;
+    const float in_range = (float)(lo < min ? min : lo > max ? max : lo);
+    return lo > max ? INFINITY : in_range; /* ε too large: +inf, the call runs EXACT */
 }
 
 /* The radicand range of one call as the bit patterns the SIMD kernels test

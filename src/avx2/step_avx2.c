@@ -21,10 +21,12 @@
  *
  * Exception flags: every lane computes on values that raise only what the
  * scalar reference raises on the real elements (adagrad.h). Lanes past the
- * end compute on θ = g = 0, s = 1; FAST's estimates run on the radicand
- * clamped into the domain (one vpaddd on the compare's vpminud), so a lane
- * outside it — t = 0 gives rsqrt = inf and 0·inf — raises nothing, and its
- * EXACT result raises exactly the reference's flags.
+ * end compute on θ = g = 0, s = 1. FAST tests the domain before it
+ * estimates: a vector wholly inside runs the estimates on t, one with a
+ * lane outside runs them on the radicand clamped into the domain (one
+ * vpaddd on the compare's vpminud), so that lane — t = 0 gives rsqrt = inf
+ * and 0·inf — raises nothing, and its EXACT result raises exactly the
+ * reference's flags.
  */
 #include <immintrin.h>
 #include <stdbool.h>
@@ -57,6 +59,16 @@ ALWAYS_INLINE __m256 update_exact(__m256 p, __m256 g, __m256 s, const consts_avx
     return _mm256_add_ps(p, _mm256_div_ps(_mm256_mul_ps(c->neg_lr, g), d));
 }
 
+/* θ + Δ from the estimate, on radicand t. */
+ALWAYS_INLINE __m256 estimate(__m256 p, __m256 g, __m256 t, const consts_avx2 *c, bool inside)
+{
+    const __m256 r0 = _mm256_rsqrt_ps(t);
+    const __m256 q = _mm256_mul_ps(t, r0);
+    const __m256 w = inside ? _mm256_mul_ps(q, c->half) : _mm256_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
+    const __m256 f = _mm256_fnmadd_ps(w, r0, _mm256_set1_ps(1.5f));
+    return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ, fused */
+}
+
 /* Steps 4–5, FAST; a lane outside FAST's domain takes the EXACT result. */
 ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, const consts_avx2 *c, bool inside)
 {
@@ -65,21 +77,15 @@ ALWAYS_INLINE __m256 update_fast(__m256 p, __m256 g, __m256 s_old, __m256 s, con
     const __m256i x = _mm256_sub_epi32(tb, c->lo_bits);
     const __m256i xc = _mm256_min_epu32(x, c->span_bits);
     const __m256 ok = _mm256_castsi256_ps(_mm256_cmpeq_epi32(xc, x));
-    /* The estimates run on t clamped into [lo, 2^100] (t itself in the
-     * domain, where xc + lo = bits(t)), so a lane outside it computes on a
-     * safe value and raises no flag that EXACT's result would not. */
-    const __m256 tc = _mm256_castsi256_ps(_mm256_add_epi32(xc, c->lo_bits));
-
-    const __m256 r0 = _mm256_rsqrt_ps(tc);
-    const __m256 q = _mm256_mul_ps(tc, r0);
-    const __m256 w = inside ? _mm256_mul_ps(q, c->half) : _mm256_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
-    const __m256 f = _mm256_fnmadd_ps(w, r0, _mm256_set1_ps(1.5f));
-    const __m256 fast = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ, fused */
     if (__builtin_expect(_mm256_movemask_ps(ok) == 0xff, 1))
-        return fast;
+        return estimate(p, g, t, c, inside); /* every lane in the domain: nothing to raise */
     /* Rare: the lanes out of the domain take the EXACT result, each lane on
-     * its own, so an element's FAST result never depends on its neighbours. */
-    return _mm256_blendv_ps(update_exact(p, g, s, c, inside), fast, ok);
+     * its own, so an element's FAST result never depends on its neighbours.
+     * Their estimates run on t clamped into [lo, 2^100] (t itself in the
+     * domain, where xc + lo = bits(t)), a safe value: t = 0 would give
+     * rsqrt = inf and 0·inf. */
+    const __m256 tc = _mm256_castsi256_ps(_mm256_add_epi32(xc, c->lo_bits));
+    return _mm256_blendv_ps(update_exact(p, g, s, c, inside), estimate(p, g, tc, c, inside), ok);
 }
 
 ALWAYS_INLINE __m256i tail_mask(size_t rem)

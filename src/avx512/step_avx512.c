@@ -39,10 +39,11 @@
  * scalar loop, no access past the end of a buffer.
  *
  * Exception flags: a lane raises only what the scalar reference raises on
- * its element (adagrad.h). Masked-out lanes of an AVX-512 instruction raise
- * no exception, so the tail's square root and division are masked to the
- * elements, and FAST's estimate chain to the lanes in its domain; those
- * masks cost no instruction.
+ * its element (adagrad.h). Every lane computes on values chosen for it:
+ * the tail's lanes past the end load θ = g = 0, s = 1 (merge-masked
+ * loads); FAST tests the domain before it estimates, and a vector with a
+ * lane outside runs the estimates on 2^100 there (one vblendmps), whose
+ * EXACT result then raises the reference's flags.
  */
 #include <immintrin.h>
 #include <stdbool.h>
@@ -66,21 +67,26 @@ ALWAYS_INLINE __m512 decayed_grad(__m512 g, __m512 p, const consts_avx512 *c, bo
     return _mm512_fmadd_ps(c->wd, p, g);
 }
 
-/* m selects the lanes that hold elements (all but the tail: 0xffff, which
- * folds to the unmasked instructions); the square root and the division
- * skip the others, where 0/0 (ε = 0) would raise FE_INVALID. */
-ALWAYS_INLINE __m512 update_exact(__m512 p, __m512 g, __m512 s, const consts_avx512 *c, bool inside, __mmask16 m)
+ALWAYS_INLINE __m512 update_exact(__m512 p, __m512 g, __m512 s, const consts_avx512 *c, bool inside)
 {
-    const __m512 num = _mm512_mul_ps(c->neg_lr, g);
-    if (m == 0xffff) {
-        const __m512 d = inside ? _mm512_sqrt_ps(_mm512_add_ps(s, c->eps)) : _mm512_add_ps(_mm512_sqrt_ps(s), c->eps);
-        return _mm512_add_ps(p, _mm512_div_ps(num, d));
-    }
-    const __m512 d = inside ? _mm512_maskz_sqrt_ps(m, _mm512_add_ps(s, c->eps))
-                            : _mm512_add_ps(_mm512_maskz_sqrt_ps(m, s), c->eps);
-    return _mm512_add_ps(p, _mm512_maskz_div_ps(m, num, d));
+    __m512 d = inside ? _mm512_sqrt_ps(_mm512_add_ps(s, c->eps))
+                      : _mm512_add_ps(_mm512_sqrt_ps(s), c->eps);
+    return _mm512_add_ps(p, _mm512_div_ps(_mm512_mul_ps(c->neg_lr, g), d));
 }
 
+/* θ + Δ from the estimate, on radicand t. */
+ALWAYS_INLINE __m512 estimate(__m512 p, __m512 g, __m512 t, const consts_avx512 *c, bool inside)
+{
+    const __m512 r0 = _mm512_rsqrt14_ps(t);
+    const __m512 q = _mm512_mul_ps(t, r0);
+    const __m512 w = inside ? _mm512_mul_ps(q, c->half) : _mm512_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
+    const __m512 f = _mm512_fnmadd_ps(w, r0, _mm512_set1_ps(1.5f));
+    return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ, fused */
+}
+
+/* m selects the lanes that hold elements (all but the tail: 0xffff); the
+ * others hold θ = g = 0, s = 1, whose estimate raises nothing, and need not
+ * take the EXACT path. */
 ALWAYS_INLINE __m512 update_fast(__m512 p, __m512 g, __m512 s_old, __m512 s, const consts_avx512 *c,
                                  bool inside, __mmask16 m)
 {
@@ -88,27 +94,25 @@ ALWAYS_INLINE __m512 update_fast(__m512 p, __m512 g, __m512 s_old, __m512 s, con
     /* kernels.h: max(bits(t), bits(s_old)) − bits(lo) ≤ span, as unsigned */
     const __m512i x = _mm512_max_epu32(_mm512_castps_si512(t), _mm512_castps_si512(s_old));
     const __mmask16 ok = _mm512_cmple_epu32_mask(_mm512_sub_epi32(x, c->lo_bits), c->span_bits);
-
-    /* The estimate chain runs only on the lanes in the domain (masked-out
-     * lanes raise no exception and give 0): t = 0 would give rsqrt = inf,
-     * then 0·inf. r0 = 0 elsewhere keeps f and θ + 0·f exact. */
-    const __m512 r0 = _mm512_maskz_rsqrt14_ps(ok, t);
-    const __m512 q = _mm512_maskz_mul_ps(ok, t, r0);
-    const __m512 w = inside ? _mm512_mul_ps(q, c->half) : _mm512_fmadd_ps(q, c->half, c->eps); /* q/2 + ε */
-    const __m512 f = _mm512_fnmadd_ps(w, r0, _mm512_set1_ps(1.5f));
-    const __m512 fast = _mm512_fmadd_ps(_mm512_maskz_mul_ps(ok, _mm512_mul_ps(c->neg_lr, g), r0), f, p); /* θ + Δ */
     if (__builtin_expect((ok | (__mmask16)~m) == 0xffff, 1))
-        return fast;
-    return _mm512_mask_blend_ps(ok, update_exact(p, g, s, c, inside, m), fast); /* lane by lane */
+        return estimate(p, g, t, c, inside); /* every element in the domain: nothing to raise */
+    /* Rare: the estimates run on t in the domain and on 2^100 outside it
+     * (vblendmps), so those lanes raise nothing: t = 0 would give
+     * rsqrt = inf, then 0·inf. (A zero-masked chain would do with GCC, but
+     * clang treats masked arithmetic as the whole operation and a select,
+     * and may compute every lane.) */
+    const __m512 tc = _mm512_mask_blend_ps(ok, _mm512_set1_ps(ADAGRAD_FAST_MAX), t);
+    return _mm512_mask_blend_ps(ok, update_exact(p, g, s, c, inside), estimate(p, g, tc, c, inside)); /* lane by lane */
 }
 
-/* Loads and stores of the lanes m selects. The loop's m is the constant
- * 0xffff, so the ternary folds to a plain access, which GCC can also fold
- * into an arithmetic instruction's memory operand: a masked load, even with
- * an all-ones mask, cannot be, and costs a register copy per vector. */
-ALWAYS_INLINE __m512 load_lanes(const float *x, __mmask16 m)
+/* Loads and stores of the lanes m selects; the others load `rest`. The
+ * loop's m is the constant 0xffff, so the ternary folds to a plain access,
+ * which GCC can also fold into an arithmetic instruction's memory operand:
+ * a masked load, even with an all-ones mask, cannot be, and costs a
+ * register copy per vector. */
+ALWAYS_INLINE __m512 load_lanes(const float *x, __mmask16 m, __m512 rest)
 {
-    return m == 0xffff ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(m, x);
+    return m == 0xffff ? _mm512_loadu_ps(x) : _mm512_mask_loadu_ps(rest, m, x);
 }
 
 ALWAYS_INLINE void store_lanes(float *x, __mmask16 m, __m512 v)
@@ -123,12 +127,14 @@ ALWAYS_INLINE void store_lanes(float *x, __mmask16 m, __m512 v)
 ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, __mmask16 m,
                                const consts_avx512 *c, bool fast, bool wd, bool inside)
 {
-    const __m512 p = load_lanes(param, m);
-    const __m512 g = decayed_grad(load_lanes(grad, m), p, c, wd);
-    const __m512 s_old = load_lanes(sum, m);
+    /* lanes past the end: θ = g = 0, s = 1, whose arithmetic raises no flag
+     * (zeros would give 0/0 with ε = 0) */
+    const __m512 p = load_lanes(param, m, _mm512_setzero_ps());
+    const __m512 g = decayed_grad(load_lanes(grad, m, _mm512_setzero_ps()), p, c, wd);
+    const __m512 s_old = load_lanes(sum, m, _mm512_set1_ps(1.0f));
     const __m512 s = _mm512_fmadd_ps(g, g, s_old);
     store_lanes(sum, m, s);
-    store_lanes(param, m, fast ? update_fast(p, g, s_old, s, c, inside, m) : update_exact(p, g, s, c, inside, m));
+    store_lanes(param, m, fast ? update_fast(p, g, s_old, s, c, inside, m) : update_exact(p, g, s, c, inside));
 }
 
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
@@ -216,11 +222,12 @@ static void rowwise_avx512(float *restrict param, float *restrict row_sum, const
     const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
                                                      : _mm_cvtss_f32(_mm_sqrt_ss(sv)) + kp->eps;
     const __m512 dv = _mm512_set1_ps(d);
-    for (j = 0; j < dim; j += 16) { /* lanes past the end skip the division (0/0 when d = 0) */
+    for (j = 0; j < dim; j += 16) { /* lanes past the end divide 0 by 1, not by a d that may be 0 */
         const __mmask16 m = dim - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - j)) - 1);
         const __m512 p = _mm512_maskz_loadu_ps(m, param + j);
         const __m512 g = decayed_grad(_mm512_maskz_loadu_ps(m, grad + j), p, &c, wd);
-        _mm512_mask_storeu_ps(param + j, m, _mm512_add_ps(p, _mm512_maskz_div_ps(m, _mm512_mul_ps(c.neg_lr, g), dv)));
+        const __m512 dt = _mm512_mask_blend_ps(m, _mm512_set1_ps(1.0f), dv);
+        _mm512_mask_storeu_ps(param + j, m, _mm512_add_ps(p, _mm512_div_ps(_mm512_mul_ps(c.neg_lr, g), dt)));
     }
 }
 

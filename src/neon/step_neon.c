@@ -29,8 +29,9 @@
  * divide 0 by 0); the results do not depend on the padding either way.
  *
  * Exception flags: a lane raises only what the scalar reference raises on
- * its element (adagrad.h): FAST's estimates run on the radicand clamped
- * into the domain, so lanes outside it compute on safe values.
+ * its element (adagrad.h): FAST tests the domain first, and a vector with
+ * a lane outside it runs the estimates on the radicand clamped into the
+ * domain, so that lane computes on a safe value.
  *
  * The same source builds on x86-64 through SIMDe (-DADAGRAD_NEON_SIMDE, with
  * -mavx2 -mfma so that SIMDe's vfmaq_f32 is one fused operation) as the
@@ -108,6 +109,17 @@ ALWAYS_INLINE float32x4_t update_exact(float32x4_t p, float32x4_t g, float32x4_t
     return vaddq_f32(p, vdivq_f32(vmulq_f32(c->neg_lr, g), d));
 }
 
+/* θ + Δ from the estimate, on radicand t. */
+ALWAYS_INLINE float32x4_t estimate(float32x4_t p, float32x4_t g, float32x4_t t, const consts_neon *c, bool inside)
+{
+    const float32x4_t r0 = vrsqrteq_f32(t);
+    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(t, r0), r0));
+    const float32x4_t q = vmulq_f32(t, r1);
+    const float32x4_t w = inside ? vmulq_f32(q, c->half) : vfmaq_f32(c->eps, q, c->half); /* q/2 + ε */
+    const float32x4_t f = vfmaq_f32(vdupq_n_f32(1.5f), vnegq_f32(w), r1);
+    return vfmaq_f32(p, vmulq_f32(vmulq_f32(c->neg_lr, g), r1), f); /* θ + Δ, fused */
+}
+
 /* Steps 4–5, FAST; a lane outside FAST's domain takes the EXACT result. */
 ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t s_old, float32x4_t s,
                                       const consts_neon *c, bool inside)
@@ -115,24 +127,17 @@ ALWAYS_INLINE float32x4_t update_fast(float32x4_t p, float32x4_t g, float32x4_t 
     const float32x4_t t = inside ? vaddq_f32(s, c->eps) : s; /* the radicand */
     const uint32x4_t tb = vmaxq_u32(vreinterpretq_u32_f32(t), vreinterpretq_u32_f32(s_old)); /* kernels.h */
     const uint32x4_t x = vsubq_u32(tb, c->lo_bits);
-    const uint32x4_t xc = vminq_u32(x, c->span_bits);
-    const uint32x4_t ok = vceqq_u32(xc, x);
-    /* The estimates run on t clamped into [lo, 2^100] (t itself in the
-     * domain, where xc + lo = bits(t)): FRSQRTE(0) raises FE_DIVBYZERO, and
-     * 0·inf FE_INVALID, where EXACT's result raises neither. */
-    const float32x4_t tc = vreinterpretq_f32_u32(vaddq_u32(xc, c->lo_bits));
-
-    const float32x4_t r0 = vrsqrteq_f32(tc);
-    const float32x4_t r1 = vmulq_f32(r0, vrsqrtsq_f32(vmulq_f32(tc, r0), r0));
-    const float32x4_t q = vmulq_f32(tc, r1);
-    const float32x4_t w = inside ? vmulq_f32(q, c->half) : vfmaq_f32(c->eps, q, c->half); /* q/2 + ε */
-    const float32x4_t f = vfmaq_f32(vdupq_n_f32(1.5f), vnegq_f32(w), r1);
-    const float32x4_t fast = vfmaq_f32(p, vmulq_f32(vmulq_f32(c->neg_lr, g), r1), f); /* θ + Δ, fused */
+    const uint32x4_t ok = vcleq_u32(x, c->span_bits);
     if (vminvq_u32(ok) == UINT32_MAX)
-        return fast;
+        return estimate(p, g, t, c, inside); /* every lane in the domain: nothing to raise */
     /* Rare: the lanes out of the domain take the EXACT result, each lane on
-     * its own, so an element's FAST result never depends on its neighbours. */
-    return vbslq_f32(ok, fast, update_exact(p, g, s, c, inside));
+     * its own, so an element's FAST result never depends on its neighbours.
+     * Their estimates run on t clamped into [lo, 2^100] (t itself in the
+     * domain, where min(x, span) + lo = bits(t)): FRSQRTE(0) raises
+     * FE_DIVBYZERO, and 0·inf FE_INVALID, where EXACT's result raises
+     * neither. */
+    const float32x4_t tc = vreinterpretq_f32_u32(vaddq_u32(vminq_u32(x, c->span_bits), c->lo_bits));
+    return vbslq_f32(ok, estimate(p, g, tc, c, inside), update_exact(p, g, s, c, inside));
 }
 
 /* One 4-lane vector of the step. */
