@@ -93,6 +93,27 @@ ALWAYS_INLINE __m256i tail_mask(size_t rem)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* One full vector of the step. */
+ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, const consts_avx2 *c, bool fast, bool wd,
+                               bool inside)
+{
+    const __m256 p = _mm256_loadu_ps(param);
+    const __m256 g = decayed_grad(_mm256_loadu_ps(grad), p, c, wd);
+    const __m256 s_old = _mm256_loadu_ps(sum);
+    const __m256 s = _mm256_fmadd_ps(g, g, s_old);
+    _mm256_storeu_ps(sum, s);
+    _mm256_storeu_ps(param, fast ? update_fast(p, g, s_old, s, c, inside) : update_exact(p, g, s, c, inside));
+}
+
+/* The cache lines ADAGRAD_PREFETCH_FLOATS ahead of one line of each buffer
+ * (kernels.h); the caller keeps them within the buffers. */
+ALWAYS_INLINE void prefetch_lines(const float *param, const float *sum, const float *grad)
+{
+    _mm_prefetch((const char *)(param + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
+    _mm_prefetch((const char *)(sum + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
+    _mm_prefetch((const char *)(grad + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
+}
+
 /* The loop, specialised at compile time for each (fast, wd, inside). */
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
@@ -108,14 +129,14 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
         .span_bits = _mm256_set1_epi32((int)range.span_bits),
     };
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 p = _mm256_loadu_ps(param + i);
-        const __m256 g = decayed_grad(_mm256_loadu_ps(grad + i), p, &c, wd);
-        const __m256 s_old = _mm256_loadu_ps(sum + i);
-        const __m256 s = _mm256_fmadd_ps(g, g, s_old);
-        _mm256_storeu_ps(sum + i, s);
-        _mm256_storeu_ps(param + i, fast ? update_fast(p, g, s_old, s, &c, inside) : update_exact(p, g, s, &c, inside));
+    const size_t pf_end = adagrad_prefetch_end(n); /* kernels.h; a multiple of 16 apart from n */
+    for (; i + ADAGRAD_LINE_FLOATS <= pf_end; i += ADAGRAD_LINE_FLOATS) {
+        prefetch_lines(param + i, sum + i, grad + i);
+        step_vector(param + i, sum + i, grad + i, &c, fast, wd, inside);
+        step_vector(param + i + 8, sum + i + 8, grad + i + 8, &c, fast, wd, inside);
     }
+    for (; i + 8 <= n; i += 8)
+        step_vector(param + i, sum + i, grad + i, &c, fast, wd, inside);
     if (i < n) {
         /* Lanes past the end load θ = g = 0 and get s = 1, so their
          * arithmetic is exact and raises no flag (0/0 with ε = 0 would). */
@@ -136,8 +157,11 @@ static void traffic_avx2(float *restrict param, float *restrict sum, const float
                          uint32_t mask)
 {
     const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32((int)mask));
+    const size_t pf_end = adagrad_prefetch_end(n); /* as the step's loop */
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
+        if (i % ADAGRAD_LINE_FLOATS == 0 && i + ADAGRAD_LINE_FLOATS <= pf_end)
+            prefetch_lines(param + i, sum + i, grad + i);
         const __m256 g = _mm256_and_ps(_mm256_loadu_ps(grad + i), keep);
         _mm256_storeu_ps(param + i, _mm256_xor_ps(_mm256_loadu_ps(param + i), g));
         _mm256_storeu_ps(sum + i, _mm256_xor_ps(_mm256_loadu_ps(sum + i), g));
