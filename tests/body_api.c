@@ -12,6 +12,7 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #endif
 
 #include "guarded.h"
@@ -318,6 +319,40 @@ void test_isa_available(void **state)
     assert_true(adagrad_isa_available(ADAGRAD_ISA_SCALAR));
     assert_false(adagrad_isa_available(ADAGRAD_ISA_COUNT));
     assert_false(adagrad_isa_available((adagrad_isa)(ADAGRAD_ISA_COUNT + 3)));
+}
+
+/* ---- SVE's vector length: the sve row's lanes are Linux's vector length
+ * (prctl), and under the qemu setups ADAGRAD_TEST_EXPECT_SVE_BITS is the
+ * length the setup asked for, 0 for a CPU model without SVE, where the sve
+ * row must not run. The length is printed, so every setup's log says which
+ * one it ran at. ---- */
+void test_sve_length(void **state)
+{
+    (void)state;
+    const adagrad_kernels *sve = table_row(ADAGRAD_ISA_SVE);
+    const bool runs = sve != NULL && adagrad_row_runnable(sve, NULL);
+    const unsigned bits = runs ? 32u * adagrad_row_lanes(sve) : 0u;
+    print_message("sve vector length: %u bits (%s)\n", bits,
+                  runs ? "the sve row runs" : sve ? "the sve row does not run here" : "no sve row in this build");
+#if defined(__aarch64__) && defined(__linux__) && defined(PR_SVE_GET_VL)
+    if (runs) {
+        const int vl = prctl(PR_SVE_GET_VL);
+        if (vl < 0 || 8u * (unsigned)(vl & PR_SVE_VL_LEN_MASK) != bits)
+            fail_msg("prctl(PR_SVE_GET_VL) = %d (bytes), the sve row has %u bits", vl, bits);
+    }
+#endif
+    const char *expect = getenv("ADAGRAD_TEST_EXPECT_SVE_BITS");
+    if (expect && *expect) {
+        char *end;
+        const unsigned long want = strtoul(expect, &end, 0);
+        if (*end)
+            fail_msg("ADAGRAD_TEST_EXPECT_SVE_BITS=%s is not a number", expect);
+        if (want == 0 ? runs : want != bits) {
+            if (runs)
+                fail_msg("ADAGRAD_TEST_EXPECT_SVE_BITS=%s, but the sve row runs at %u bits", expect, bits);
+            fail_msg("ADAGRAD_TEST_EXPECT_SVE_BITS=%s, but the sve row does not run here", expect);
+        }
+    }
 }
 
 /* The best available row of the table (the last one the CPU supports). */

@@ -2,9 +2,11 @@
  * SPDX-License-Identifier: MIT
  *
  * Every body draws its inputs from its own stream (rng_for(seed, body)), so
- * each row sees exactly the same inputs, and hands each step to check_step
- * (check.c), which compares the row with the scalar reference (bitwise in
- * EXACT) and with the double oracle (ulp bounds), and checks the sentinels.
+ * each row sees exactly the same inputs (a row with wider vectors runs more
+ * lengths, and sees the same inputs at the lengths it shares with the
+ * others), and hands each step to check_step (check.c), which compares the
+ * row with the scalar reference (bitwise in EXACT) and with the double
+ * oracle (ulp bounds), and checks the sentinels.
  */
 #include <float.h>
 #include <math.h>
@@ -19,8 +21,16 @@
 #include "suite.h"
 #include "ulp.h"
 
-#define WIDEST 16                 /* floats in the widest fixed vector (AVX-512); SVE up to 64: tests/test_sve.c */
-#define TAIL_MAX (3 * WIDEST + 1) /* every length up to here */
+#define WIDEST_FIXED 16 /* floats in the widest fixed vector (AVX-512) */
+
+/* The vector width the lengths and offsets of a body scale with: the row's
+ * lanes (SVE's at the length it runs at), but at least WIDEST_FIXED, so
+ * the scalar row and every narrower row get AVX-512's lengths and offsets. */
+static size_t row_width(const test_row *row)
+{
+    const size_t lanes = adagrad_row_lanes(row->k);
+    return lanes > WIDEST_FIXED ? lanes : WIDEST_FIXED;
+}
 
 /* The 16 combinations of (MAXIMIZE, EPS_INSIDE, FAST) × weight decay on/off:
  * bits 0–2 of `combo` select the flags, bit 3 the decay. */
@@ -56,43 +66,69 @@ static void fill_typical(rng *r, float *p, float *s, float *g, size_t n)
     }
 }
 
-/* ---- tails: every length from 0 to three widest vectors + 1 ---- */
+/* ---- tails: every length from 0 to three vectors + 1 ---- */
 void body_tails(void **state)
 {
     const test_row *row = suite_row(state);
+    const size_t w = row_width(row), max_n = 3 * w + 1;
     rng r = rng_for(suite_seed, "tails");
-    float p[TAIL_MAX], s[TAIL_MAX], g[TAIL_MAX];
-    for (size_t n = 0; n <= TAIL_MAX; n++) {
+    float *p = alloc_floats(max_n), *s = alloc_floats(max_n), *g = alloc_floats(max_n);
+    for (size_t n = 0; n <= max_n; n++) {
         fill_typical(&r, p, s, g, n);
+        /* A row of WIDEST_FIXED runs every combination at every length. A
+         * wider one has more lengths, each longer: it runs EXACT and FAST at
+         * every length with one of the eight others (MAXIMIZE, EPS_INSIDE,
+         * decay), which moves on by one per length and once more per vector,
+         * so a tail length meets a different one in each vector. */
+        const unsigned pick = (unsigned)((n + n / w) % 8);
+        const unsigned others = (pick & 3u) | (pick & 4u) << 1; /* bits 0, 1 and 3 */
         for (unsigned combo = 0; combo < COMBOS; combo++) {
+            if (w > WIDEST_FIXED && (combo & ~4u) != others)
+                continue;
             const step_case c = {.what = "tails", .n = n, .opt = combo_options(combo, 0.01f, 1e-10f, 0.01f)};
             check_step(row, &c, p, s, g, NULL, NULL);
         }
     }
+    free(p), free(s), free(g);
 }
 
-/* ---- misaligned: param, sum and grad each 0–3 floats off a 64-byte boundary ---- */
+/* ---- misaligned: param, sum and grad each up to a vector off a 64-byte
+ * boundary, at lengths around one to four vectors ---- */
 void body_misaligned(void **state)
 {
     const test_row *row = suite_row(state);
-    static const size_t lengths[] = {1, 5, 8, 15, 16, 17, 31, 32, 33, 47, 49, 67};
-    enum { NMAX = 67 };
+    const size_t w = row_width(row);
+    const size_t lengths[] = {1, 5, 8, w - 1, w, w + 1, 2 * w - 1, 2 * w, 2 * w + 1, 3 * w - 1, 3 * w + 1, 4 * w + 3};
+    const size_t max_n = 4 * w + 3;
     rng r = rng_for(suite_seed, "misaligned");
-    float p[NMAX], s[NMAX], g[NMAX];
+    float *p = alloc_floats(max_n), *s = alloc_floats(max_n), *g = alloc_floats(max_n);
     for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
         const size_t n = lengths[li];
         fill_typical(&r, p, s, g, n);
         for (unsigned m = 0; m < 64; m++) {
+            /* m's three base-4 digits, rotated one place per buffer: for each
+             * buffer m ↦ its offset is a bijection of 0..63, so at 64 lanes
+             * it takes every offset in a vector, and the offsets modulo 4
+             * run through the whole 4 × 4 × 4 cube (at 16 lanes: 64 distinct
+             * triples, every offset in a 64-byte line for each buffer). */
+            const unsigned d0 = m & 3, d1 = (m >> 2) & 3, d2 = (m >> 4) & 3;
+            const size_t mis[3] = {(d0 + 4 * d1 + 16 * d2) % w, (d1 + 4 * d2 + 16 * d0) % w,
+                                   (d2 + 4 * d0 + 16 * d1) % w};
             for (unsigned fast = 0; fast < 2; fast++) {
+                /* a row wider than WIDEST_FIXED has longer lengths: it runs
+                 * each offset in one mode, EXACT and FAST swapping per length */
+                if (w > WIDEST_FIXED && fast != (((m >> 1) ^ li) & 1))
+                    continue;
                 const unsigned combo = (fast ? 4u : 0u) | ((m & 1) ? 8u : 0u) | ((m >> 3) & 1u);
                 const step_case c = {.what = "misaligned",
                                      .n = n,
-                                     .mis = {m & 3, (m >> 2) & 3, (m >> 4) & 3},
+                                     .mis = {mis[0], mis[1], mis[2]},
                                      .opt = combo_options(combo, 0.05f, 1e-10f, 0.1f)};
                 check_step(row, &c, p, s, g, NULL, NULL);
             }
         }
     }
+    free(p), free(s), free(g);
 }
 
 /* ---- flags: every flag combination × decay, over several η and ε; plus the
@@ -320,9 +356,10 @@ void body_fast_lanes(void **state)
             continue; /* FAST combinations only */
         step_case c = {.what = "fast_lanes", .n = N, .opt = combo_options(combo, 0.02f, 1e-10f, 0.01f)};
         check_step(row, &c, p, s, g, full_p, full_s);
-        /* every start offset up to a vector and a bit, and every element alone */
+        /* every start offset up to an AVX-512 vector and a bit, and every
+         * element alone */
         for (size_t start = 1; start <= N; start++) {
-            const bool alone = start > WIDEST + 1;
+            const bool alone = start > WIDEST_FIXED + 1;
             const size_t first = alone ? start - 1 : start;
             c.n = alone ? 1 : N - start;
             check_step(row, &c, p + first, s + first, g + first, part_p, part_s);
@@ -391,7 +428,7 @@ void body_fast_worst(void **state)
     };
     /* Each case alone and in every lane of a vector + 1 (fenced buffers);
      * every case is measured and printed before the test fails. */
-    enum { N = WIDEST + 1 };
+    const size_t N = row_width(row) + 1;
     const int bound = row->k->fast_ulp; /* 0: FAST must give EXACT's bits */
     int over = 0;
     for (size_t k = 0; k < sizeof worst / sizeof worst[0]; k++) {
@@ -404,7 +441,7 @@ void body_fast_worst(void **state)
         const oracle_result orc = oracle_step(worst[k].theta, worst[k].s, worst[k].g, &o);
         const double scale = fmax(fabs((double)worst[k].theta), fabs(orc.delta));
         guarded P = guarded_alloc(N, 0), S = guarded_alloc(N, 0);
-        float g[N];
+        float *g = alloc_floats(N);
         double err = 0.0, unrounded = 0.0;
         bool bitwise = true;
         for (size_t n = 1; n <= N; n += N - 1) {
@@ -423,7 +460,7 @@ void body_fast_worst(void **state)
         }
         long where;
         const bool fenced = guarded_intact(&P, &where) && guarded_intact(&S, &where);
-        guarded_free(&P), guarded_free(&S);
+        guarded_free(&P), guarded_free(&S), free(g);
         assert_true(fenced);
         const bool bad = bound == 0 ? !bitwise : err > bound;
         if (bound > 0)

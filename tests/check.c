@@ -43,6 +43,16 @@ bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_ol
     return !(fabsf(delta) < 0x1.00001p127f);
 }
 
+const adagrad_kernels *fast_twin(const adagrad_kernels *k)
+{
+    if (k->isa != ADAGRAD_ISA_SVE)
+        return NULL;
+    for (size_t i = 0; i < adagrad_impl_count(); i++)
+        if (adagrad_impl(i)->isa == ADAGRAD_ISA_NEON)
+            return adagrad_impl(i);
+    return NULL;
+}
+
 const char *fp_flags_name(int flags)
 {
     static const char *const names[8] = {"none", "FE_INVALID", "FE_DIVBYZERO", "FE_INVALID|FE_DIVBYZERO",
@@ -133,6 +143,25 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
     const int status = adagrad_step_f32_with(row->k, P.data, S.data, G.data, n, opt);
     const int flags = fetestexcept(CHECKED_FP_FLAGS);
     feclearexcept(FE_ALL_EXCEPT);
+    /* The FAST twin's θ, where the row has one that runs here. */
+    const adagrad_kernels *twin = fast ? fast_twin(row->k) : NULL;
+    float *twin_p = NULL;
+    if (twin && adagrad_row_runnable(twin, NULL)) {
+        twin_p = malloc((n ? n : 1) * sizeof(float));
+        float *twin_s = malloc((n ? n : 1) * sizeof(float));
+        if (!twin_p || !twin_s)
+            abort();
+        if (n) {
+            memcpy(twin_p, param0, n * sizeof(float));
+            memcpy(twin_s, sum0, n * sizeof(float));
+        }
+        if (adagrad_step_f32_with(twin, twin_p, twin_s, grad, n, opt) != ADAGRAD_OK) {
+            free(twin_p); /* the row's step has the same arguments: its status is reported below */
+            twin_p = NULL;
+        }
+        free(twin_s);
+        feclearexcept(FE_ALL_EXCEPT);
+    }
 
     char ctx[200];
     snprintf(ctx, sizeof ctx, "%s/%s n=%zu mis=%zu,%zu,%zu flags=0x%x lr=%.9g eps=%.9g wd=%.9g", c->what,
@@ -160,6 +189,7 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
             const float p = P.data[i], s = S.data[i];
             const oracle_result o = oracle_step(param0[i], sum0[i], grad[i], opt);
             const char *why = NULL;
+            char twin_why[120];
             double et = 0.0, es = o.s_domain ? s_error(s, &o) : 0.0;
             double eu = 0.0; /* θ against the unrounded double, for the summary only */
             bool estimated = false; /* FAST may have used the estimates here */
@@ -168,7 +198,11 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
                 why = "s differs from the scalar reference";
             else if (es < 0.0 || es > (opt->weight_decay != 0.0f ? EXACT_S_ULP_WD : EXACT_S_ULP))
                 why = "s too far from the double oracle";
-            else if (!fast || fast_bound == 0.0 ||
+            else if (twin_p && !same_f32(p, twin_p[i])) {
+                snprintf(twin_why, sizeof twin_why, "FAST theta differs from %s FAST's " F " (must be bitwise)",
+                         twin->name, FV(twin_p[i]));
+                why = twin_why;
+            } else if (!fast || fast_bound == 0.0 ||
                      fast_must_match_exact(row->k, param0[i], sum0[i], ref_s[i], grad[i], opt)) {
                 if (!same_f32(p, ref_p[i]))
                     why = fast ? "FAST theta differs from EXACT (must be bitwise here)"
@@ -233,6 +267,7 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
         memcpy(out_sum, S.data, n * sizeof(float));
     free(ref_p);
     free(ref_s);
+    free(twin_p);
     guarded_free(&P);
     guarded_free(&S);
     guarded_free(&G);

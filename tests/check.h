@@ -49,6 +49,12 @@
 bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_old, float s_new, float grad,
                            const adagrad_options *opt);
 
+/* The row whose FAST bits row k's FAST gives, lane for lane, or NULL:
+ * sve's FAST is NEON's formula on the same architectural FRSQRTE/FRSQRTS
+ * with the same fused operations (src/sve/step_sve.c), at every vector
+ * length. */
+const adagrad_kernels *fast_twin(const adagrad_kernels *k);
+
 /* θ's error against the oracle in ulp of max(|θ_old|, |Δ|) (±FLT_MAX next
  * to an infinity of the same sign counts as one step); negative when the
  * two differ in kind (finite against NaN, opposite infinities...). */
@@ -65,7 +71,7 @@ const char *fp_flags_name(int flags);
 typedef struct step_case {
     const char *what;     /* the body's name, for messages */
     size_t n;
-    size_t mis[3];        /* misalignment of param, sum, grad, in floats (0–3) */
+    size_t mis[3];        /* misalignment of param, sum, grad, in floats (guarded.h) */
     adagrad_options opt;
 } step_case;
 
@@ -78,7 +84,7 @@ typedef struct step_case {
  *   - FAST: θ bitwise equal to EXACT where fast_must_match_exact, else
  *     finite exactly where EXACT's is (no overflow of its own) and within
  *     the row's fast_ulp of the oracle (or of EXACT where the oracle has no
- *     say);
+ *     say); on a row with a FAST twin (fast_twin), θ bitwise the twin's;
  *   - s and θ within the bounds above of the double oracle.
  * Fails the running test with a description of the first bad element (and
  * the count of bad ones). The row's results are copied to out_param /

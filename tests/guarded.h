@@ -5,12 +5,14 @@
  *
  *     [ GUARD_WORDS sentinels | `mis` sentinels | n data floats | GUARD_WORDS sentinels ]
  *
- * `mis` (0–3) misaligns the data by that many floats from a 64-byte
- * boundary. Every word outside the data holds SENTINEL_BITS; a kernel that
- * writes one element too many (a tail mask off by one, a full-width store
- * on the last vector) changes one, and guarded_intact() says so. The guard
- * is wider than the widest vector (16 floats), so a whole stray vector store
- * lands inside it too. All access to the sentinels goes through memcpy.
+ * `mis` (0 to GUARD_WORDS − 1) misaligns the data by that many floats from
+ * a 64-byte boundary: up to a whole vector of the widest row (SVE at 2048
+ * bits, 64 floats). Every word outside the data holds SENTINEL_BITS; a
+ * kernel that writes one element too many (a tail mask off by one, a
+ * full-width store on the last vector) changes one, and guarded_intact()
+ * says so. The guard is as wide as that vector, so a stray vector store
+ * that starts within a vector of the data lands inside it too. All access
+ * to the sentinels goes through memcpy.
  */
 #ifndef ADAGRAD_TESTS_GUARDED_H
 #define ADAGRAD_TESTS_GUARDED_H
@@ -21,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GUARD_WORDS 32
+#define GUARD_WORDS 64 /* floats in the widest vector */
 #define SENTINEL_BITS 0xA5A5A5A5u /* -2.87e-16f: not a value any step produces here by accident */
 
 typedef struct guarded {

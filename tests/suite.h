@@ -90,6 +90,7 @@ void test_isa_names(void **state);
 void test_kernel_table(void **state);
 void test_cpu_flags(void **state);
 void test_isa_available(void **state);
+void test_sve_length(void **state);
 void test_default_isa(void **state);
 void test_use_isa(void **state);
 

@@ -15,6 +15,8 @@
  *   ADAGRAD_TEST_SWEEP       rounds of the sweep body, 2^19 elements each
  *                            (default 1; a few hundred measure the worst ulp)
  *   ADAGRAD_TEST_EXPECT_BEST the best ISA the CPU (model) should allow
+ *   ADAGRAD_TEST_EXPECT_SVE_BITS
+ *                            the SVE vector length it should run at (0: none)
  *   ADAGRAD_TEST_FILTER      run only the tests whose names match this
  *                            cmocka pattern (* and ?), e.g. "fp_*"
  */
@@ -128,6 +130,7 @@ static const body once[] = {
     {"dispatch/kernel_table", test_kernel_table},
     {"dispatch/cpu_flags", test_cpu_flags},
     {"dispatch/isa_available", test_isa_available},
+    {"dispatch/sve_length", test_sve_length},
     {"dispatch/default_isa", test_default_isa},
     {"dispatch/use_isa", test_use_isa},
 };
