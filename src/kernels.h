@@ -135,6 +135,16 @@ static inline size_t adagrad_prefetch_end(size_t n)
     return n >= ADAGRAD_PREFETCH_MIN_N ? n - ADAGRAD_PREFETCH_FLOATS : 0;
 }
 
+/* The cache lines ADAGRAD_PREFETCH_FLOATS ahead of one line of each buffer,
+ * for reading into every cache level (prefetcht0 on x86); the caller keeps
+ * them within the buffers (i + ADAGRAD_LINE_FLOATS ≤ adagrad_prefetch_end). */
+static inline void adagrad_prefetch_lines(const float *param, const float *sum, const float *grad)
+{
+    __builtin_prefetch(param + ADAGRAD_PREFETCH_FLOATS, 0, 3);
+    __builtin_prefetch(sum + ADAGRAD_PREFETCH_FLOATS, 0, 3);
+    __builtin_prefetch(grad + ADAGRAD_PREFETCH_FLOATS, 0, 3);
+}
+
 /* Whether a call may run FAST at all (false: the whole call runs EXACT). */
 static inline int adagrad_fast_call(const adagrad_kparams *kp, float lo)
 {

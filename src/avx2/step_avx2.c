@@ -105,15 +105,6 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, cons
     _mm256_storeu_ps(param, fast ? update_fast(p, g, s_old, s, c, inside) : update_exact(p, g, s, c, inside));
 }
 
-/* The cache lines ADAGRAD_PREFETCH_FLOATS ahead of one line of each buffer
- * (kernels.h); the caller keeps them within the buffers. */
-ALWAYS_INLINE void prefetch_lines(const float *param, const float *sum, const float *grad)
-{
-    _mm_prefetch((const char *)(param + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
-    _mm_prefetch((const char *)(sum + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
-    _mm_prefetch((const char *)(grad + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
-}
-
 /* The loop, specialised at compile time for each (fast, wd, inside). */
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
@@ -129,9 +120,9 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
         .span_bits = _mm256_set1_epi32((int)range.span_bits),
     };
     size_t i = 0;
-    const size_t pf_end = adagrad_prefetch_end(n); /* kernels.h; a multiple of 16 apart from n */
+    const size_t pf_end = adagrad_prefetch_end(n); /* kernels.h: a line of 2 vectors a turn up to it */
     for (; i + ADAGRAD_LINE_FLOATS <= pf_end; i += ADAGRAD_LINE_FLOATS) {
-        prefetch_lines(param + i, sum + i, grad + i);
+        adagrad_prefetch_lines(param + i, sum + i, grad + i);
         step_vector(param + i, sum + i, grad + i, &c, fast, wd, inside);
         step_vector(param + i + 8, sum + i + 8, grad + i + 8, &c, fast, wd, inside);
     }
@@ -153,19 +144,26 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
 
 #include "../kernel_variants.h"
 
+ALWAYS_INLINE void traffic_vector(float *param, float *sum, const float *grad, __m256 keep)
+{
+    const __m256 g = _mm256_and_ps(_mm256_loadu_ps(grad), keep);
+    _mm256_storeu_ps(param, _mm256_xor_ps(_mm256_loadu_ps(param), g));
+    _mm256_storeu_ps(sum, _mm256_xor_ps(_mm256_loadu_ps(sum), g));
+}
+
 static void traffic_avx2(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
                          uint32_t mask)
 {
     const __m256 keep = _mm256_castsi256_ps(_mm256_set1_epi32((int)mask));
-    const size_t pf_end = adagrad_prefetch_end(n); /* as the step's loop */
+    const size_t pf_end = adagrad_prefetch_end(n); /* the step's loops, with the xor */
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        if (i % ADAGRAD_LINE_FLOATS == 0 && i + ADAGRAD_LINE_FLOATS <= pf_end)
-            prefetch_lines(param + i, sum + i, grad + i);
-        const __m256 g = _mm256_and_ps(_mm256_loadu_ps(grad + i), keep);
-        _mm256_storeu_ps(param + i, _mm256_xor_ps(_mm256_loadu_ps(param + i), g));
-        _mm256_storeu_ps(sum + i, _mm256_xor_ps(_mm256_loadu_ps(sum + i), g));
+    for (; i + ADAGRAD_LINE_FLOATS <= pf_end; i += ADAGRAD_LINE_FLOATS) {
+        adagrad_prefetch_lines(param + i, sum + i, grad + i);
+        traffic_vector(param + i, sum + i, grad + i, keep);
+        traffic_vector(param + i + 8, sum + i + 8, grad + i + 8, keep);
     }
+    for (; i + 8 <= n; i += 8)
+        traffic_vector(param + i, sum + i, grad + i, keep);
     if (i < n) {
         const __m256i m = tail_mask(n - i);
         const __m256 g = _mm256_and_ps(_mm256_maskload_ps(grad + i, m), keep);

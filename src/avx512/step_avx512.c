@@ -137,15 +137,6 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, __mm
     store_lanes(param, m, fast ? update_fast(p, g, s_old, s, c, inside, m) : update_exact(p, g, s, c, inside));
 }
 
-/* The cache lines ADAGRAD_PREFETCH_FLOATS ahead of one line of each buffer
- * (kernels.h); the caller keeps them within the buffers. */
-ALWAYS_INLINE void prefetch_lines(const float *param, const float *sum, const float *grad)
-{
-    _mm_prefetch((const char *)(param + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
-    _mm_prefetch((const char *)(sum + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
-    _mm_prefetch((const char *)(grad + ADAGRAD_PREFETCH_FLOATS), _MM_HINT_T0);
-}
-
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
@@ -162,7 +153,7 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
     size_t i = 0;
     const size_t pf_end = adagrad_prefetch_end(n); /* kernels.h */
     for (; i + 16 <= pf_end; i += 16) {
-        prefetch_lines(param + i, sum + i, grad + i);
+        adagrad_prefetch_lines(param + i, sum + i, grad + i);
         step_vector(param + i, sum + i, grad + i, 0xffff, &c, fast, wd, inside);
     }
     for (; i + 16 <= n; i += 16)
@@ -193,10 +184,10 @@ static void traffic_avx512(float *restrict param, float *restrict sum, const flo
                            uint32_t mask)
 {
     const __m512i keep = _mm512_set1_epi32((int)mask);
-    const size_t pf_end = adagrad_prefetch_end(n); /* as the step's loop */
+    const size_t pf_end = adagrad_prefetch_end(n); /* the step's loops, with the xor */
     size_t i = 0;
     for (; i + 16 <= pf_end; i += 16) {
-        prefetch_lines(param + i, sum + i, grad + i);
+        adagrad_prefetch_lines(param + i, sum + i, grad + i);
         traffic_vector(param + i, sum + i, grad + i, 0xffff, keep);
     }
     for (; i + 16 <= n; i += 16)
