@@ -69,15 +69,8 @@ static void fill(rng *r, enum family f, float *p, float *s, float *g, size_t n)
     }
 }
 
-/* The flag combinations: bits 0–2 MAXIMIZE, EPS_INSIDE, FAST; bit 3 weight decay. */
-static adagrad_options options(unsigned combo, float eps)
-{
-    adagrad_options o = {.lr = 0.01f, .eps = eps, .weight_decay = (combo & 8) ? 0.01f : 0.0f, .flags = 0};
-    o.flags |= (combo & 1) ? ADAGRAD_MAXIMIZE : 0u;
-    o.flags |= (combo & 2) ? ADAGRAD_EPS_INSIDE : 0u;
-    o.flags |= (combo & 4) ? ADAGRAD_FAST : 0u;
-    return o;
-}
+/* check.h's flag combinations, at this body's η and λ. */
+static adagrad_options options(unsigned combo, float eps) { return combo_options(combo, 0.01f, eps, 0.01f); }
 
 /* Each length runs every combo_step-th flag combination, starting at a
  * different one for each length, so all of them meet every tail. */
@@ -87,7 +80,7 @@ static void dense_cases(const test_row *row, enum family f, unsigned combo_step)
     float p[DENSE_MAX], s[DENSE_MAX], g[DENSE_MAX];
     for (size_t n = 0; n <= DENSE_MAX; n = next_length(n)) {
         fill(&r, f, p, s, g, n);
-        for (unsigned combo = n % combo_step; combo < 16; combo += combo_step) {
+        for (unsigned combo = n % combo_step; combo < COMBOS; combo += combo_step) {
             const step_case c = {.what = "fp_flags", .n = n, .opt = options(combo, family_eps(f))};
             check_step(row, &c, p, s, g, NULL, NULL);
         }
@@ -129,7 +122,7 @@ static void table_cases(const test_row *row, enum family f, bool check)
             for (size_t j = 0; j < dim; j++)
                 acc[j] = acc[3 * dim + j] = grads[j] = grads[3 * dim + j] = 0.0f;
         for (unsigned rowwise = 0; rowwise < 2; rowwise++)
-            for (unsigned combo = 0; combo < 16; combo++) {
+            for (unsigned combo = 0; combo < COMBOS; combo++) {
                 const adagrad_options opt = options(combo, family_eps(f));
                 int st, ref_st;
                 const int flags = table_flags(row->k, rowwise, table, acc, ROWS, dim, ix, grads, NIDX, &opt, &st);
@@ -189,7 +182,7 @@ static void run_trapped(const test_row *row)
         float p[DENSE_MAX], s[DENSE_MAX], g[DENSE_MAX];
         for (size_t n = 0; n <= DENSE_MAX; n = next_length(n)) {
             fill(&r, f, p, s, g, n);
-            for (unsigned combo = 0; combo < 16; combo++) {
+            for (unsigned combo = 0; combo < COMBOS; combo++) {
                 const adagrad_options opt = options(combo, family_eps(f));
                 if (adagrad_step_f32_with(row->k, p, s, g, n, &opt) != ADAGRAD_OK)
                     _exit(3);

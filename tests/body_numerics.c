@@ -32,21 +32,6 @@ static size_t row_width(const test_row *row)
     return lanes > WIDEST_FIXED ? lanes : WIDEST_FIXED;
 }
 
-/* The 16 combinations of (MAXIMIZE, EPS_INSIDE, FAST) × weight decay on/off:
- * bits 0–2 of `combo` select the flags, bit 3 the decay. */
-#define COMBOS 16
-static adagrad_options combo_options(unsigned combo, float lr, float eps, float wd)
-{
-    adagrad_options o = {.lr = lr, .eps = eps, .weight_decay = (combo & 8) ? wd : 0.0f, .flags = 0};
-    if (combo & 1)
-        o.flags |= ADAGRAD_MAXIMIZE;
-    if (combo & 2)
-        o.flags |= ADAGRAD_EPS_INSIDE;
-    if (combo & 4)
-        o.flags |= ADAGRAD_FAST;
-    return o;
-}
-
 static float *alloc_floats(size_t n)
 {
     float *p = malloc((n ? n : 1) * sizeof(float));

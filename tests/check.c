@@ -53,6 +53,18 @@ const adagrad_kernels *fast_twin(const adagrad_kernels *k)
     return NULL;
 }
 
+adagrad_options combo_options(unsigned combo, float lr, float eps, float wd)
+{
+    adagrad_options o = {.lr = lr, .eps = eps, .weight_decay = (combo & 8) ? wd : 0.0f, .flags = 0};
+    if (combo & 1)
+        o.flags |= ADAGRAD_MAXIMIZE;
+    if (combo & 2)
+        o.flags |= ADAGRAD_EPS_INSIDE;
+    if (combo & 4)
+        o.flags |= ADAGRAD_FAST;
+    return o;
+}
+
 const char *fp_flags_name(int flags)
 {
     static const char *const names[8] = {"none", "FE_INVALID", "FE_DIVBYZERO", "FE_INVALID|FE_DIVBYZERO",

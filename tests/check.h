@@ -68,6 +68,11 @@ double theta_error(float got, const oracle_result *o, float theta_old);
 /* "FE_INVALID|FE_OVERFLOW", or "none": a static string per combination. */
 const char *fp_flags_name(int flags);
 
+/* The COMBOS combinations of (MAXIMIZE, EPS_INSIDE, FAST) × weight decay
+ * on/off: bits 0–2 of `combo` select the flags, bit 3 the decay (wd). */
+#define COMBOS 16
+adagrad_options combo_options(unsigned combo, float lr, float eps, float wd);
+
 typedef struct step_case {
     const char *what;     /* the body's name, for messages */
     size_t n;
