@@ -116,8 +116,8 @@ Data &inputs_for(size_t n)
     return *cached;
 }
 
-constexpr adagrad_options kExact = {1e-3f, 1e-10f, 0.0f, 0u};
-constexpr adagrad_options kFast = {1e-3f, 1e-10f, 0.0f, ADAGRAD_FAST};
+constexpr adagrad_options kExact = {1e-3f, 1e-10f, 0.0f, 0u, 0, 0};
+constexpr adagrad_options kFast = {1e-3f, 1e-10f, 0.0f, ADAGRAD_FAST, 0, 0};
 
 void set_counters(benchmark::State &state, size_t n)
 {

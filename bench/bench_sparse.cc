@@ -160,8 +160,8 @@ void counters(benchmark::State &state, size_t batch, double bytes_per_index)
     state.SetBytesProcessed((int64_t)(n * bytes_per_index));
 }
 
-const adagrad_options kExact = {0.01f, 1e-10f, 0.0f, 0u};
-const adagrad_options kFast = {0.01f, 1e-10f, 0.0f, ADAGRAD_FAST};
+const adagrad_options kExact = {0.01f, 1e-10f, 0.0f, 0u, 0, 0};
+const adagrad_options kFast = {0.01f, 1e-10f, 0.0f, ADAGRAD_FAST, 0, 0};
 
 void bench_sparse(benchmark::State &state, const adagrad_kernels *k, bool rowwise, adagrad_options opt, size_t dim,
                   bool zipf, size_t batch)

@@ -15,13 +15,26 @@
 
 #include "adagrad.h"
 
-/* Hyper-parameters as the kernels consume them, already validated. */
+/* A call's constants, resolved once by the plan (src/api.c): kernels use
+ * them as they are and decide nothing. */
 typedef struct adagrad_kparams {
-    float neg_lr;       /* −η: the negation is exact, so (−η)·g is torch's value·t1 */
-    float eps;          /* ε */
-    float weight_decay; /* λ; 0 means step 2 is skipped (fma(0, θ, g) ≠ g for θ = ±inf/NaN, g = −0) */
-    unsigned flags;     /* ADAGRAD_MAXIMIZE | ADAGRAD_EPS_INSIDE; FAST is resolved to the kernel choice */
+    float neg_lr;           /* −η; +η when MAXIMIZE is folded into it (λ = 0, below) */
+    float eps;              /* ε */
+    float weight_decay;     /* λ; only the weight-decay variants read it */
+    uint32_t grad_sign;     /* 0x80000000 to negate the gradient (MAXIMIZE with λ ≠ 0), else 0 */
+    uint32_t fast_lo_bits;  /* FAST variants: the radicand range [lo, 2^100] as bit patterns */
+    uint32_t fast_span_bits;
 } adagrad_kparams;
+
+/* A kernel's compile-time specialisation: an index into a row's tables.
+ * Each is its own loop, so no loop branches on an option per element. */
+enum {
+    ADAGRAD_V_WD = 1u,     /* weight decay on: step 2 of the contract */
+    ADAGRAD_V_INSIDE = 2u, /* ADAGRAD_EPS_INSIDE */
+    ADAGRAD_V_FAST = 4u,   /* the estimates (dense kernels only) */
+    ADAGRAD_DENSE_VARIANTS = 8,
+    ADAGRAD_ROWWISE_VARIANTS = 4
+};
 
 /* One dense step over n elements; the buffers do not overlap. */
 typedef void (*adagrad_dense_fn)(float *restrict param, float *restrict sum,
@@ -65,12 +78,11 @@ typedef struct adagrad_kernels {
     unsigned lanes;              /* floats per vector; 0: known only at run time */
     unsigned (*lanes_now)(void); /* that run-time count (lanes 0 only); call it on a runnable row */
     int fast_ulp;                /* FAST's bound, ulp: adagrad.h's ADAGRAD_FAST_ULP_<ISA>; 0: FAST is EXACT */
-    float fast_eps_ratio;        /* the ratio its kernels pass to adagrad_fast_lo (below); 0: no estimates */
+    float fast_eps_ratio;        /* the ratio of FAST's lower radicand bound (below); 0: no estimates */
     bool test_only;              /* never dispatched: only adagrad_row (dispatch.h) reaches it */
-    adagrad_dense_fn step_exact;
-    adagrad_dense_fn step_fast;
+    adagrad_dense_fn dense[ADAGRAD_DENSE_VARIANTS];        /* by ADAGRAD_V_* bits */
+    adagrad_rowwise_fn rowwise[ADAGRAD_ROWWISE_VARIANTS];  /* by ADAGRAD_V_WD | ADAGRAD_V_INSIDE */
     adagrad_traffic_fn traffic;
-    adagrad_rowwise_fn rowwise; /* NULL: the scalar reference's is used (the same bits by contract) */
 } adagrad_kernels;
 
 /* One row per ISA folder; each is defined only when that folder is built.
@@ -80,24 +92,6 @@ extern const adagrad_kernels adagrad_kernels_avx2;
 extern const adagrad_kernels adagrad_kernels_avx512;
 extern const adagrad_kernels adagrad_kernels_neon;
 extern const adagrad_kernels adagrad_kernels_sve;
-
-/* MAXIMIZE without a per-element sign flip, for SIMD kernels. With weight
- * decay off, g = −grad gives g·g = grad·grad and (−η)·g = η·grad exactly,
- * zeros included (negation is exact, round-to-nearest is symmetric), so a
- * kernel may step with grad itself and this −η' = +η. With weight decay on,
- * fma(λ, θ, −grad) and −fma(−λ, θ, grad) can differ in the sign of a zero
- * (θ = −0), so kernels then flip the gradient's sign as the contract says:
- * adagrad_grad_sign_flip tells them when. */
-static inline float adagrad_kernel_neg_lr(const adagrad_kparams *kp)
-{
-    const int folded = (kp->flags & ADAGRAD_MAXIMIZE) && kp->weight_decay == 0.0f;
-    return folded ? -kp->neg_lr : kp->neg_lr;
-}
-
-static inline int adagrad_grad_sign_flip(const adagrad_kparams *kp)
-{
-    return (kp->flags & ADAGRAD_MAXIMIZE) && kp->weight_decay != 0.0f;
-}
 
 /* FAST's domain (adagrad.h states it for users). A call runs FAST only
  * when η < 2^100: then, for an accumulator that was ≥ +0 (so t ≥ g²),
@@ -145,54 +139,21 @@ static inline void adagrad_prefetch_lines(const float *param, const float *sum, 
     __builtin_prefetch(grad + ADAGRAD_PREFETCH_FLOATS, 0, 3);
 }
 
-/* Whether a call may run FAST at all (false: the whole call runs EXACT). */
-static inline int adagrad_fast_call(const adagrad_kparams *kp, float lo)
-{
-    const float lr = -kp->neg_lr;
-    return lr < ADAGRAD_FAST_LR_MAX && lo <= ADAGRAD_FAST_MAX;
-}
-
-/* The lower end of the lanes' radicand range for one call (see above).
- * ratio·ε² is formed in double, where it is exact (a power of two times a
- * 48-bit square) and can neither overflow nor underflow, and is clamped to
- * [2^-100, 2^100] before its one rounding to binary32: computing it must
- * not raise a flag, even where a compiler evaluates both arms of the
- * choice below. */
-static inline float adagrad_fast_lo(const adagrad_kparams *kp, float ratio)
-{
-    if (kp->flags & ADAGRAD_EPS_INSIDE)
-        return ADAGRAD_FAST_MIN;
-    const double lo = (double)ratio * (double)kp->eps * (double)kp->eps;
-    const double min = ADAGRAD_FAST_MIN, max = ADAGRAD_FAST_MAX;
-    const float in_range = (float)(lo < min ? min : lo > max ? max : lo);
-    return lo > max ? INFINITY : in_range; /* ε too large: +inf, the call runs EXACT */
-}
-
-/* The radicand range of one call as the bit patterns the SIMD kernels test
- * (positive floats order like their bits): a lane is in FAST's domain iff
- *     max(bits(t), bits(s_old)) − lo_bits ≤ span_bits, as unsigned.
- * The max is one operation where "bits(t) | sign bit of s_old" takes two
- * (or a three-input vpternlogd, which issues at a lower rate on some
- * cores), and the two tests agree on every input: an s_old with its sign
- * bit set has bits ≥ 2^31 > bits(2^100), so the lane is out either way; an
- * s_old ≥ +0 gives t = fma(g, g, s_old) (+ ε ≥ 0) ≥ s_old, so bits(t) ≥
- * bits(s_old) and the max is bits(t), unless t is NaN, whose bits are out
- * of range too. */
-typedef struct {
-    uint32_t lo_bits, span_bits;
-} adagrad_fast_bits;
-
+/* The bit pattern of a float. Positive floats order like their bits,
+ * which is how the SIMD kernels test FAST's radicand range: a lane is in
+ * the domain iff max(bits(t), bits(s_old)) − fast_lo_bits ≤ fast_span_bits,
+ * as unsigned. The max is one operation where "bits(t) | sign bit of
+ * s_old" takes two (or a three-input vpternlogd, which issues at a lower
+ * rate on some cores), and the two tests agree on every input: an s_old
+ * with its sign bit set has bits ≥ 2^31 > bits(2^100), so the lane is out
+ * either way; an s_old ≥ +0 gives t = fma(g, g, s_old) (+ ε ≥ 0) ≥ s_old,
+ * so bits(t) ≥ bits(s_old) and the max is bits(t), unless t is NaN, whose
+ * bits are out of range too. */
 static inline uint32_t adagrad_f32_bits(float x)
 {
     uint32_t u;
     memcpy(&u, &x, sizeof u);
     return u;
-}
-
-static inline adagrad_fast_bits adagrad_fast_range(const adagrad_kparams *kp, float ratio)
-{
-    const uint32_t lo = adagrad_f32_bits(adagrad_fast_lo(kp, ratio));
-    return (adagrad_fast_bits){.lo_bits = lo, .span_bits = adagrad_f32_bits(ADAGRAD_FAST_MAX) - lo};
 }
 
 #endif /* ADAGRAD_SRC_KERNELS_H */

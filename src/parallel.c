@@ -85,21 +85,25 @@ size_t adagrad_mt_parts(size_t n, int threads)
     return part_count(n, threads > 0 && threads < team ? (size_t)threads : (size_t)team);
 }
 
-int adagrad_step_f32_mt(float *param, float *sum, const float *grad, size_t n,
-                        const adagrad_options *opt, int threads)
+int adagrad_step_mt(const adagrad_dense *t, const adagrad_options *opt, int threads)
 {
     const int team = fixed_team_size();
-    const int status = adagrad_validate_dense(param, sum, grad, n, opt);
-    if (status != ADAGRAD_OK || n == 0)
+    const int status = adagrad_check_dense(t, opt);
+    if (status != ADAGRAD_OK || t->n == 0)
         return status;
-    adagrad_kparams kp;
-    const adagrad_dense_fn kernel = adagrad_dense_kernel(adagrad_active_kernels(), opt, &kp);
+    adagrad_plan plan;
+    adagrad_make_plan(adagrad_active_kernels(), opt, &plan);
+    const adagrad_dense_fn kernel = plan.dense;
+    const adagrad_kparams *kp = &plan.kp;
+    float *const param = t->param, *const sum = t->sum;
+    const float *const grad = t->grad;
+    const size_t n = t->n;
 
     const size_t parts = adagrad_mt_parts(n, threads);
     /* no region at all: libgomp never caches a team of one and would allocate
      * one on every call */
     if (parts <= 1) {
-        kernel(param, sum, grad, n, &kp);
+        kernel(param, sum, grad, n, kp);
         return ADAGRAD_OK;
     }
     /* the whole team, whatever `parts`: members beyond the parts idle through
@@ -118,8 +122,14 @@ int adagrad_step_f32_mt(float *param, float *sum, const float *grad, size_t n,
         for (size_t i = self; i < parts; i += stride) {
             size_t begin, count;
             adagrad_split_range(n, parts, i, &begin, &count);
-            kernel(param + begin, sum + begin, grad + begin, count, &kp);
+            kernel(param + begin, sum + begin, grad + begin, count, kp);
         }
     }
     return ADAGRAD_OK;
+}
+
+int adagrad_step_f32_mt(float *param, float *sum, const float *grad, size_t n, const adagrad_options *opt,
+                        int threads)
+{
+    return adagrad_step_mt(&(adagrad_dense){.param = param, .sum = sum, .grad = grad, .n = n}, opt, threads);
 }

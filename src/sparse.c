@@ -33,11 +33,6 @@ size_t adagrad_set_prefetch_distance(size_t rows)
     return atomic_exchange_explicit(&prefetch_distance, rows, memory_order_relaxed);
 }
 
-adagrad_rowwise_fn adagrad_rowwise_kernel(const adagrad_kernels *k)
-{
-    return k->rowwise ? k->rowwise : adagrad_kernels_scalar.rowwise;
-}
-
 static inline int64_t index_at(const void *indices, bool idx32, size_t k)
 {
     return idx32 ? (int64_t)((const int32_t *)indices)[k] : ((const int64_t *)indices)[k];
@@ -56,73 +51,65 @@ size_t adagrad_sparse_workspace_bytes(size_t n_indices, size_t dim)
 
 /* ---- validation ---- */
 
-static int wraps(const void *p, size_t bytes) { return (uintptr_t)p > UINTPTR_MAX - bytes; }
-
-static int overlap(const void *a, size_t abytes, const void *b, size_t bbytes)
-{
-    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-    return abytes != 0 && bbytes != 0 && x < y + bbytes && y < x + abytes;
-}
-
 /* x * y > limit */
-static int mul_over(size_t x, size_t y, size_t limit) { return y != 0 && x > limit / y; }
+static bool mul_over(size_t x, size_t y, size_t limit) { return y != 0 && x > limit / y; }
 
-static int validate_opts(const adagrad_options *opt, bool rowwise)
+/* The flags, types and inputs; then, with indices, every size, pointer,
+ * overlap and index. */
+static int check_sparse(const adagrad_sparse *t, const adagrad_options *opt)
 {
-    if (!opt)
+    if (!t)
         return ADAGRAD_ERR_NULL;
-    adagrad_options dense = *opt; /* the dense rules for lr, eps, weight_decay */
-    dense.flags &= ADAGRAD_ALL_FLAGS;
-    const int status = adagrad_validate_dense(NULL, NULL, NULL, 0, &dense);
+    const size_t n = t->n_indices, rows = t->rows, dim = t->dim;
+    int status = n == 0 && !opt ? ADAGRAD_OK : adagrad_check_options(opt, ADAGRAD_SPARSE_FLAGS);
     if (status != ADAGRAD_OK)
         return status;
-    if (opt->flags & ~ADAGRAD_SPARSE_FLAGS)
+    const unsigned flags = opt ? opt->flags : 0u;
+    const bool rowwise = (flags & ADAGRAD_ROWWISE) != 0, sum_dup = (flags & ADAGRAD_SUM_DUPLICATES) != 0;
+    if ((flags & ADAGRAD_TORCH_SPARSE) && (flags & (ADAGRAD_ROWWISE | ADAGRAD_FAST)))
         return ADAGRAD_ERR_PARAM;
-    if ((opt->flags & ADAGRAD_TORCH_SPARSE) && (rowwise || (opt->flags & ADAGRAD_FAST)))
+    status = adagrad_check_types(t->table_type, t->grad_type);
+    if (status != ADAGRAD_OK)
+        return status;
+    if (t->index_type != ADAGRAD_I64 && t->index_type != ADAGRAD_I32)
         return ADAGRAD_ERR_PARAM;
-    return ADAGRAD_OK;
-}
-
-static int validate(bool rowwise, float *table, float *acc, size_t rows, size_t dim, const void *indices,
-                    bool idx32, const float *grads, size_t n, const adagrad_options *opt, void *ws,
-                    size_t ws_bytes)
-{
+    /* Bags are not stepped yet; their inputs without offsets are a mistake. */
+    if (t->offsets || t->n_bags != 0 || t->per_sample_weights || (flags & ADAGRAD_POOL_MEAN))
+        return ADAGRAD_ERR_PARAM;
     if (n == 0)
-        return opt ? validate_opts(opt, rowwise) : ADAGRAD_OK;
-    int status = validate_opts(opt, rowwise);
-    if (status != ADAGRAD_OK)
-        return status;
+        return ADAGRAD_OK;
+
+    const size_t tsize = adagrad_dtype_size(t->table_type), gsize = adagrad_dtype_size(t->grad_type);
+    const size_t isz = t->index_type == ADAGRAD_I32 ? sizeof(int32_t) : sizeof(int64_t);
     const size_t fmax = SIZE_MAX / sizeof(float);
-    const size_t isz = idx32 ? sizeof(int32_t) : sizeof(int64_t);
     if (mul_over(rows, dim, fmax) || mul_over(n, dim, fmax) || (rowwise && rows > fmax) || n > SIZE_MAX / isz)
         return ADAGRAD_ERR_SIZE;
-    const bool sum_dup = (opt->flags & ADAGRAD_SUM_DUPLICATES) != 0;
-    if (!table || !acc || !indices || !grads || (sum_dup && !ws))
+    if (!t->table || !t->sum || !t->indices || !t->grads || (sum_dup && !t->workspace))
         return ADAGRAD_ERR_NULL;
-    const size_t tbytes = rows * dim * sizeof(float);
-    const size_t abytes = rowwise ? rows * sizeof(float) : tbytes;
-    const size_t gbytes = n * dim * sizeof(float);
+    const size_t tbytes = rows * dim * tsize;
+    const size_t sbytes = rowwise ? rows * sizeof(float) : rows * dim * sizeof(float);
+    const size_t gbytes = n * dim * gsize;
     const size_t ibytes = n * isz;
     const size_t wbytes = sum_dup ? adagrad_sparse_workspace_bytes(n, dim) : 0;
-    if (sum_dup && (wbytes == SIZE_MAX || ws_bytes < wbytes))
+    if (sum_dup && (wbytes == SIZE_MAX || t->workspace_bytes < wbytes))
         return ADAGRAD_ERR_SIZE;
-    if (wraps(table, tbytes) || wraps(acc, abytes) || wraps(grads, gbytes) || wraps(indices, ibytes) ||
-        (sum_dup && wraps(ws, ws_bytes)))
-        return ADAGRAD_ERR_SIZE;
-    const void *const buf[5] = {table, acc, grads, indices, ws};
-    const size_t len[5] = {tbytes, abytes, gbytes, ibytes, sum_dup ? ws_bytes : 0};
+    const void *const buf[5] = {t->table, t->sum, t->grads, t->indices, t->workspace};
+    const size_t len[5] = {tbytes, sbytes, gbytes, ibytes, sum_dup ? t->workspace_bytes : 0};
+    for (int a = 0; a < 5; a++)
+        if (adagrad_wraps(buf[a], len[a]))
+            return ADAGRAD_ERR_SIZE;
     for (int a = 0; a < 5; a++)
         for (int b = a + 1; b < 5; b++)
-            if (overlap(buf[a], len[a], buf[b], len[b]))
+            if (adagrad_overlap(buf[a], len[a], buf[b], len[b]))
                 return ADAGRAD_ERR_OVERLAP;
     /* Every index, before any row is written: all rows or none. */
     int bad = 0;
-    if (idx32) {
-        const int32_t *ix = indices;
+    if (t->index_type == ADAGRAD_I32) {
+        const int32_t *ix = t->indices;
         for (size_t k = 0; k < n; k++)
             bad |= ix[k] < 0 || (uint64_t)ix[k] >= (uint64_t)rows;
     } else {
-        const int64_t *ix = indices;
+        const int64_t *ix = t->indices;
         for (size_t k = 0; k < n; k++)
             bad |= ix[k] < 0 || (uint64_t)ix[k] >= (uint64_t)rows;
     }
@@ -134,15 +121,16 @@ static int validate(bool rowwise, float *table, float *acc, size_t rows, size_t 
 /* torch 1.13's sparse rounding order (adagrad.h, ADAGRAD_TORCH_SPARSE), per
  * element: s + fl(g·g), √s + ε, fl(g / d), fma(q, −η, θ). Plain C with
  * -ffp-contract=off: every operation is one IEEE binary32 operation on
- * every ISA. */
-static void torch_sparse_row(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
-                             const adagrad_kparams *kp)
+ * every ISA. The plan's folded MAXIMIZE holds here too: with λ = 0, q
+ * changes sign exactly and so does η. */
+static inline __attribute__((always_inline)) void torch_sparse_body(float *restrict param, float *restrict sum,
+                                                                     const float *restrict grad, size_t n,
+                                                                     const adagrad_kparams *kp, bool wd,
+                                                                     bool inside)
 {
-    const int maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
-    const int inside = (kp->flags & ADAGRAD_EPS_INSIDE) != 0;
     for (size_t j = 0; j < n; j++) {
-        float g = maximize ? -grad[j] : grad[j];
-        if (kp->weight_decay != 0.0f)
+        float g = kp->grad_sign ? -grad[j] : grad[j];
+        if (wd)
             g = fmaf(kp->weight_decay, param[j], g);
         const float sq = g * g;
         const float s = sum[j] + sq;
@@ -152,6 +140,21 @@ static void torch_sparse_row(float *restrict param, float *restrict sum, const f
         sum[j] = s;
     }
 }
+
+#define TORCH_SPARSE_VARIANT(name, wd, inside)                                                             \
+    static void name(float *restrict p, float *restrict s, const float *restrict g, size_t n,             \
+                     const adagrad_kparams *kp)                                                             \
+    {                                                                                                       \
+        torch_sparse_body(p, s, g, n, kp, wd, inside);                                                      \
+    }
+TORCH_SPARSE_VARIANT(torch_plain, false, false)
+TORCH_SPARSE_VARIANT(torch_wd, true, false)
+TORCH_SPARSE_VARIANT(torch_inside, false, true)
+TORCH_SPARSE_VARIANT(torch_wd_inside, true, true)
+#undef TORCH_SPARSE_VARIANT
+
+/* By ADAGRAD_V_WD | ADAGRAD_V_INSIDE, as a row's tables. */
+static const adagrad_dense_fn torch_sparse_rows[4] = {torch_plain, torch_wd, torch_inside, torch_wd_inside};
 
 /* Prefetch [p, p + bytes) for writing, one touch per cache line. */
 static inline void prefetch_range(const void *p, size_t bytes)
@@ -266,37 +269,75 @@ static void run_summed(const job *j, const void *indices, bool idx32, size_t n, 
     }
 }
 
-int adagrad_sparse_with(const adagrad_kernels *k, bool rowwise, float *table, float *acc, size_t rows,
-                        size_t dim, const void *indices, bool idx32, const float *grads, size_t n_indices,
-                        const adagrad_options *opt, void *workspace, size_t workspace_bytes)
+int adagrad_sparse_step_with(const adagrad_kernels *k, const adagrad_sparse *t, const adagrad_options *opt)
 {
-    const int status = validate(rowwise, table, acc, rows, dim, indices, idx32, grads, n_indices, opt, workspace,
-                                workspace_bytes);
-    if (status != ADAGRAD_OK || n_indices == 0 || dim == 0)
+    const int status = check_sparse(t, opt);
+    if (status != ADAGRAD_OK || t->n_indices == 0 || t->dim == 0)
         return status;
-    adagrad_options dense = *opt;
-    dense.flags &= ADAGRAD_ALL_FLAGS;
-    job j = {.table = table, .acc = acc, .dim = dim, .acc_stride = rowwise ? 1 : dim, .grads = grads};
-    j.dense = adagrad_dense_kernel(k, &dense, &j.kp);
-    if (rowwise) {
-        j.rowfn = adagrad_rowwise_kernel(k);
-        j.dense = NULL;
-    } else if (opt->flags & ADAGRAD_TORCH_SPARSE) {
-        j.dense = torch_sparse_row;
-    }
+    adagrad_plan plan;
+    adagrad_make_plan(k, opt, &plan);
+    const bool rowwise = (opt->flags & ADAGRAD_ROWWISE) != 0, idx32 = t->index_type == ADAGRAD_I32;
+    const size_t dim = t->dim;
+    job j = {.table = t->table, .acc = t->sum, .dim = dim, .acc_stride = rowwise ? 1 : dim, .grads = t->grads,
+             .kp = plan.kp};
+    if (rowwise)
+        j.rowfn = plan.rowwise;
+    else if (opt->flags & ADAGRAD_TORCH_SPARSE)
+        j.dense = torch_sparse_rows[plan.variant & (ADAGRAD_V_WD | ADAGRAD_V_INSIDE)];
+    else
+        j.dense = plan.dense;
     j.dist = atomic_load_explicit(&prefetch_distance, memory_order_relaxed);
     if (j.dist == ADAGRAD_PREFETCH_AUTO) /* about 2 KiB of table rows ahead */
         j.dist = dim >= 512 ? 1 : dim <= 16 ? 32 : 512 / dim;
     if (opt->flags & ADAGRAD_SUM_DUPLICATES)
-        run_summed(&j, indices, idx32, n_indices, workspace);
+        run_summed(&j, t->indices, idx32, t->n_indices, t->workspace);
     else if (idx32)
-        run_sequential(&j, indices, true, n_indices);
+        run_sequential(&j, t->indices, true, t->n_indices);
     else
-        run_sequential(&j, indices, false, n_indices);
+        run_sequential(&j, t->indices, false, t->n_indices);
     return ADAGRAD_OK;
 }
 
-/* ---- the public entry points ---- */
+int adagrad_sparse_step(const adagrad_sparse *t, const adagrad_options *opt)
+{
+    return adagrad_sparse_step_with(adagrad_active_kernels(), t, opt);
+}
+
+int adagrad_sparse_step_mt(const adagrad_sparse *t, const adagrad_options *opt, int threads)
+{
+    (void)threads;
+    const int status = check_sparse(t, opt);
+    return status != ADAGRAD_OK ? status : ADAGRAD_ERR_PARAM; /* threaded table steps: not in this version */
+}
+
+size_t adagrad_sparse_workspace(const adagrad_sparse *t, const adagrad_options *opt, int threads)
+{
+    (void)threads;
+    if (!t || !opt)
+        return SIZE_MAX;
+    return (opt->flags & ADAGRAD_SUM_DUPLICATES) ? adagrad_sparse_workspace_bytes(t->n_indices, t->dim) : 0;
+}
+
+/* ---- the v0.1 entry points ---- */
+
+int adagrad_sparse_with(const adagrad_kernels *k, bool rowwise, float *table, float *acc, size_t rows, size_t dim,
+                        const void *indices, bool idx32, const float *grads, size_t n_indices,
+                        const adagrad_options *opt, void *workspace, size_t workspace_bytes)
+{
+    if (opt && (opt->flags & (ADAGRAD_ROWWISE | ADAGRAD_POOL_MEAN))) /* the entry point's name decides */
+        return ADAGRAD_ERR_PARAM;
+    adagrad_options o;
+    if (opt) {
+        o = *opt;
+        o.flags |= rowwise ? ADAGRAD_ROWWISE : 0u;
+    }
+    const adagrad_sparse t = {
+        .table = table, .sum = acc, .rows = rows, .dim = dim,
+        .indices = indices, .n_indices = n_indices, .index_type = idx32 ? ADAGRAD_I32 : ADAGRAD_I64,
+        .grads = grads, .workspace = workspace, .workspace_bytes = workspace_bytes,
+    };
+    return adagrad_sparse_step_with(k, &t, opt ? &o : NULL);
+}
 
 int adagrad_sparse_step_ws_f32(float *table, float *sum, size_t rows, size_t dim, const int64_t *indices,
                                const float *grads, size_t n_indices, const adagrad_options *opt, void *workspace,

@@ -165,8 +165,8 @@ static int make_buffers(buffers *b, size_t n, uint64_t seed)
 
 /* ---- Timing ---- */
 
-static const adagrad_options opt_exact = {REPORT_LR, REPORT_EPS, 0.0f, 0u};
-static const adagrad_options opt_fast = {REPORT_LR, REPORT_EPS, 0.0f, ADAGRAD_FAST};
+static const adagrad_options opt_exact = {.lr = REPORT_LR, .eps = REPORT_EPS};
+static const adagrad_options opt_fast = {.lr = REPORT_LR, .eps = REPORT_EPS, .flags = ADAGRAD_FAST};
 
 typedef struct timed {
     const adagrad_kernels *row; /* NULL: adagrad_step_f32_mt on `threads` threads */

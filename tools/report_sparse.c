@@ -209,7 +209,7 @@ typedef struct sbench {
     size_t k_count;
 } sbench;
 
-static const adagrad_options opt_exact = {REPORT_LR, REPORT_EPS, 0.0f, 0u};
+static const adagrad_options opt_exact = {.lr = REPORT_LR, .eps = REPORT_EPS};
 
 static void run_batch(void *ctx, size_t kernel, size_t iters)
 {

@@ -45,7 +45,7 @@ typedef struct {
 /* Steps 1–3: the gradient after sign and decay, and the new accumulator. */
 ALWAYS_INLINE __m256 decayed_grad(__m256 g, __m256 p, const consts_avx2 *c, bool wd)
 {
-    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+    if (!wd) /* the plan folds MAXIMIZE into neg_lr when λ = 0 */
         return g;
     g = _mm256_xor_ps(g, c->sign); /* exact negation when maximizing (sign = -0.0) */
     return _mm256_fmadd_ps(c->wd, p, g);
@@ -109,15 +109,14 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, cons
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_avx2 c = {
-        .neg_lr = _mm256_set1_ps(adagrad_kernel_neg_lr(kp)),
+        .neg_lr = _mm256_set1_ps(kp->neg_lr),
         .eps = _mm256_set1_ps(kp->eps),
         .wd = _mm256_set1_ps(kp->weight_decay),
-        .sign = _mm256_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
+        .sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)kp->grad_sign)),
         .half = _mm256_set1_ps(0.5f),
-        .lo_bits = _mm256_set1_epi32((int)range.lo_bits),
-        .span_bits = _mm256_set1_epi32((int)range.span_bits),
+        .lo_bits = _mm256_set1_epi32((int)kp->fast_lo_bits),
+        .span_bits = _mm256_set1_epi32((int)kp->fast_span_bits),
     };
     size_t i = 0;
     const size_t pf_end = adagrad_prefetch_end(n); /* kernels.h: a line of 2 vectors a turn up to it */
@@ -141,8 +140,6 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
         _mm256_maskstore_ps(param + i, m, fast ? update_fast(p, g, s_old, s, &c, inside) : update_exact(p, g, s, &c, inside));
     }
 }
-
-#include "../kernel_variants.h"
 
 ALWAYS_INLINE void traffic_vector(float *param, float *sum, const float *grad, __m256 keep)
 {
@@ -177,15 +174,14 @@ static void traffic_avx2(float *restrict param, float *restrict sum, const float
  * in a tail, and fma(0, 0, p) = p); the tree is a0 + a1, the two 128-bit
  * halves, lanes {0,1} + {2,3}, lane 0 + lane 1. Then the update on 8 lanes
  * with the row's one d, vmaskmovps for the tail. */
-static void rowwise_avx2(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
-                         const adagrad_kparams *kp)
+ALWAYS_INLINE void rowwise_body(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
+                         const adagrad_kparams *kp, bool wd, bool inside)
 {
-    const bool wd = kp->weight_decay != 0.0f;
     const consts_avx2 c = {
-        .neg_lr = _mm256_set1_ps(adagrad_kernel_neg_lr(kp)),
+        .neg_lr = _mm256_set1_ps(kp->neg_lr),
         .eps = _mm256_set1_ps(kp->eps),
         .wd = _mm256_set1_ps(kp->weight_decay),
-        .sign = _mm256_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
+        .sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)kp->grad_sign)),
     };
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     size_t j = 0;
@@ -213,7 +209,7 @@ static void rowwise_avx2(float *restrict param, float *restrict row_sum, const f
     const float s = *row_sum + _mm_cvtss_f32(z) / (float)dim;
     *row_sum = s;
     const __m128 sv = _mm_set_ss(s);
-    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
+    const float d = inside ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
                                                      : _mm_cvtss_f32(_mm_sqrt_ss(sv)) + kp->eps;
     const __m256 dv = _mm256_set1_ps(d);
     for (j = 0; j + 8 <= dim; j += 8) {
@@ -230,6 +226,8 @@ static void rowwise_avx2(float *restrict param, float *restrict row_sum, const f
     }
 }
 
+#include "../kernel_variants.h"
+
 const adagrad_kernels adagrad_kernels_avx2 = {
     .isa = ADAGRAD_ISA_AVX2,
     .name = "avx2",
@@ -238,8 +236,7 @@ const adagrad_kernels adagrad_kernels_avx2 = {
     .lanes = 8,
     .fast_ulp = ADAGRAD_FAST_ULP_AVX2,
     .fast_eps_ratio = FAST_EPS_RATIO,
-    .step_exact = variants_step_exact,
-    .step_fast = variants_step_fast,
+    .dense = VARIANTS_DENSE,
     .traffic = traffic_avx2,
-    .rowwise = rowwise_avx2,
+    .rowwise = VARIANTS_ROWWISE,
 };

@@ -61,7 +61,7 @@ typedef struct {
 
 ALWAYS_INLINE __m512 decayed_grad(__m512 g, __m512 p, const consts_avx512 *c, bool wd)
 {
-    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+    if (!wd) /* the plan folds MAXIMIZE into neg_lr when λ = 0 */
         return g;
     g = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(g), _mm512_castps_si512(c->sign)));
     return _mm512_fmadd_ps(c->wd, p, g);
@@ -140,15 +140,14 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, __mm
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_avx512 c = {
-        .neg_lr = _mm512_set1_ps(adagrad_kernel_neg_lr(kp)),
+        .neg_lr = _mm512_set1_ps(kp->neg_lr),
         .eps = _mm512_set1_ps(kp->eps),
         .wd = _mm512_set1_ps(kp->weight_decay),
-        .sign = _mm512_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
+        .sign = _mm512_castsi512_ps(_mm512_set1_epi32((int)kp->grad_sign)),
         .half = _mm512_set1_ps(0.5f),
-        .lo_bits = _mm512_set1_epi32((int)range.lo_bits),
-        .span_bits = _mm512_set1_epi32((int)range.span_bits),
+        .lo_bits = _mm512_set1_epi32((int)kp->fast_lo_bits),
+        .span_bits = _mm512_set1_epi32((int)kp->fast_span_bits),
     };
     size_t i = 0;
     const size_t pf_end = adagrad_prefetch_end(n); /* kernels.h */
@@ -161,8 +160,6 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
     if (i < n)
         step_vector(param + i, sum + i, grad + i, (__mmask16)((1u << (n - i)) - 1), &c, fast, wd, inside);
 }
-
-#include "../kernel_variants.h"
 
 /* Plain loads and stores in the loop (masked ones, even with an all-ones
  * mask, can cost bandwidth at DRAM sizes), one masked tail. Unlike
@@ -200,15 +197,14 @@ static void traffic_avx512(float *restrict param, float *restrict sum, const flo
  * p[0..15] (a masked tail loads zeros, and fma(0, 0, p) = p); the tree is
  * the two 256-bit halves, the two 128-bit halves, lanes {0,1} + {2,3},
  * lane 0 + lane 1. Then the update on 16 lanes with the row's one d. */
-static void rowwise_avx512(float *restrict param, float *restrict row_sum, const float *restrict grad,
-                           size_t dim, const adagrad_kparams *kp)
+ALWAYS_INLINE void rowwise_body(float *restrict param, float *restrict row_sum, const float *restrict grad,
+                           size_t dim, const adagrad_kparams *kp, bool wd, bool inside)
 {
-    const bool wd = kp->weight_decay != 0.0f;
     const consts_avx512 c = {
-        .neg_lr = _mm512_set1_ps(adagrad_kernel_neg_lr(kp)),
+        .neg_lr = _mm512_set1_ps(kp->neg_lr),
         .eps = _mm512_set1_ps(kp->eps),
         .wd = _mm512_set1_ps(kp->weight_decay),
-        .sign = _mm512_set1_ps(adagrad_grad_sign_flip(kp) ? -0.0f : 0.0f),
+        .sign = _mm512_castsi512_ps(_mm512_set1_epi32((int)kp->grad_sign)),
     };
     __m512 a = _mm512_setzero_ps();
     size_t j = 0;
@@ -229,7 +225,7 @@ static void rowwise_avx512(float *restrict param, float *restrict row_sum, const
     const float s = *row_sum + _mm_cvtss_f32(z) / (float)dim;
     *row_sum = s;
     const __m128 sv = _mm_set_ss(s);
-    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
+    const float d = inside ? _mm_cvtss_f32(_mm_sqrt_ss(_mm_add_ss(sv, _mm_set_ss(kp->eps))))
                                                      : _mm_cvtss_f32(_mm_sqrt_ss(sv)) + kp->eps;
     const __m512 dv = _mm512_set1_ps(d);
     for (j = 0; j < dim; j += 16) { /* lanes past the end divide 0 by 1, not by a d that may be 0 */
@@ -241,6 +237,8 @@ static void rowwise_avx512(float *restrict param, float *restrict row_sum, const
     }
 }
 
+#include "../kernel_variants.h"
+
 const adagrad_kernels adagrad_kernels_avx512 = {
     .isa = ADAGRAD_ISA_AVX512,
     .name = "avx512",
@@ -249,8 +247,7 @@ const adagrad_kernels adagrad_kernels_avx512 = {
     .lanes = 16,
     .fast_ulp = ADAGRAD_FAST_ULP_AVX512,
     .fast_eps_ratio = FAST_EPS_RATIO,
-    .step_exact = variants_step_exact,
-    .step_fast = variants_step_fast,
+    .dense = VARIANTS_DENSE,
     .traffic = traffic_avx512,
-    .rowwise = rowwise_avx512,
+    .rowwise = VARIANTS_ROWWISE,
 };

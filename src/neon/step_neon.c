@@ -95,7 +95,7 @@ typedef struct {
 /* Steps 1–2: the gradient after sign and decay. */
 ALWAYS_INLINE float32x4_t decayed_grad(float32x4_t g, float32x4_t p, const consts_neon *c, bool wd)
 {
-    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+    if (!wd) /* the plan folds MAXIMIZE into neg_lr when λ = 0 */
         return g;
     g = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(g), c->sign)); /* exact negation */
     return vfmaq_f32(g, c->wd, p); /* vfmaq_f32(a, b, c) = a + b·c, one rounding */
@@ -156,15 +156,14 @@ ALWAYS_INLINE void step_vector(float *param, float *sum, const float *grad, cons
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_neon c = {
-        .neg_lr = vdupq_n_f32(adagrad_kernel_neg_lr(kp)),
+        .neg_lr = vdupq_n_f32(kp->neg_lr),
         .eps = vdupq_n_f32(kp->eps),
         .wd = vdupq_n_f32(kp->weight_decay),
-        .sign = vdupq_n_u32(adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u),
+        .sign = vdupq_n_u32(kp->grad_sign),
         .half = vdupq_n_f32(0.5f),
-        .lo_bits = vdupq_n_u32(range.lo_bits),
-        .span_bits = vdupq_n_u32(range.span_bits),
+        .lo_bits = vdupq_n_u32(kp->fast_lo_bits),
+        .span_bits = vdupq_n_u32(kp->fast_span_bits),
     };
     size_t i = 0;
     for (; i + 4 <= n; i += 4)
@@ -186,8 +185,6 @@ ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const f
         memcpy(sum + i, ts, rem * sizeof(float));
     }
 }
-
-#include "../kernel_variants.h"
 
 static void traffic_neon(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
                          uint32_t mask)
@@ -230,15 +227,14 @@ ALWAYS_INLINE void rowwise_block(const float *param, const float *grad, float32x
     }
 }
 
-static void rowwise_neon(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
-                         const adagrad_kparams *kp)
+ALWAYS_INLINE void rowwise_body(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
+                         const adagrad_kparams *kp, bool wd, bool inside)
 {
-    const bool wd = kp->weight_decay != 0.0f;
     const consts_neon c = {
-        .neg_lr = vdupq_n_f32(adagrad_kernel_neg_lr(kp)),
+        .neg_lr = vdupq_n_f32(kp->neg_lr),
         .eps = vdupq_n_f32(kp->eps),
         .wd = vdupq_n_f32(kp->weight_decay),
-        .sign = vdupq_n_u32(adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u),
+        .sign = vdupq_n_u32(kp->grad_sign),
     };
     float32x4_t a[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
     size_t j = 0;
@@ -257,7 +253,7 @@ static void rowwise_neon(float *restrict param, float *restrict row_sum, const f
     const float total = vget_lane_f32(h, 0) + vget_lane_f32(h, 1);          /* p[0] += p[1] */
     const float s = *row_sum + total / (float)dim;
     *row_sum = s;
-    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
+    const float d = inside ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
     const float32x4_t dv = vdupq_n_f32(d);
     for (j = 0; j + 4 <= dim; j += 4) {
         const float32x4_t p = vld1q_f32(param + j);
@@ -265,7 +261,7 @@ static void rowwise_neon(float *restrict param, float *restrict row_sum, const f
         vst1q_f32(param + j, vaddq_f32(p, vdivq_f32(vmulq_f32(c.neg_lr, g), dv)));
     }
     for (; j < dim; j++) { /* the contract written out, as the scalar reference */
-        float g = (kp->flags & ADAGRAD_MAXIMIZE) ? -grad[j] : grad[j];
+        float g = kp->grad_sign ? -grad[j] : grad[j];
         if (wd)
             g = fmaf(kp->weight_decay, param[j], g);
         param[j] = param[j] + (kp->neg_lr * g) / d;
@@ -288,6 +284,8 @@ static void rowwise_neon(float *restrict param, float *restrict row_sum, const f
 #define NEON_TEST_ONLY false
 #endif
 
+#include "../kernel_variants.h"
+
 const adagrad_kernels NEON_ROW = {
     .isa = ADAGRAD_ISA_NEON,
     .name = NEON_NAME,
@@ -297,8 +295,7 @@ const adagrad_kernels NEON_ROW = {
     .fast_ulp = ADAGRAD_FAST_ULP_NEON,
     .fast_eps_ratio = FAST_EPS_RATIO,
     .test_only = NEON_TEST_ONLY,
-    .step_exact = variants_step_exact,
-    .step_fast = variants_step_fast,
+    .dense = VARIANTS_DENSE,
     .traffic = traffic_neon,
-    .rowwise = rowwise_neon,
+    .rowwise = VARIANTS_ROWWISE,
 };

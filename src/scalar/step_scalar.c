@@ -11,47 +11,52 @@
  * scalar FAST kernel computes the EXACT result (its error bound is 0 ulp).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "../kernels.h"
 
-static void step_scalar_exact(float *restrict param, float *restrict sum,
-                              const float *restrict grad, size_t n,
-                              const adagrad_kparams *kp)
-{
-    const float neg_lr = kp->neg_lr, eps = kp->eps, wd = kp->weight_decay;
-    const int maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
-    const int eps_inside = (kp->flags & ADAGRAD_EPS_INSIDE) != 0;
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/* Step 1: the gradient's sign. The plan folds MAXIMIZE into η when λ = 0
+ * (exact: kernels.h's kparams), so grad_sign is set only with λ ≠ 0. */
+ALWAYS_INLINE float signed_grad(float grad, const adagrad_kparams *kp)
+{
+    return kp->grad_sign ? -grad : grad;
+}
+
+/* `fast` is ignored: plain C has no estimate instruction, and the row's
+ * fast_eps_ratio of 0 makes the plan choose EXACT for FAST calls. */
+ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
+                             const adagrad_kparams *kp, bool fast, bool wd, bool inside)
+{
+    (void)fast;
+    const float neg_lr = kp->neg_lr, eps = kp->eps, lambda = kp->weight_decay;
     for (size_t i = 0; i < n; i++) {
-        float p = param[i];
-        float g = maximize ? -grad[i] : grad[i];          /* 1 */
-        if (wd != 0.0f)
-            g = fmaf(wd, p, g);                           /* 2 */
-        float s = fmaf(g, g, sum[i]);                     /* 3 */
-        float d = eps_inside ? sqrtf(s + eps)             /* 4 */
-                             : sqrtf(s) + eps;
-        param[i] = p + (neg_lr * g) / d;                  /* 5 */
+        const float p = param[i];
+        float g = signed_grad(grad[i], kp);            /* 1 */
+        if (wd)
+            g = fmaf(lambda, p, g);                    /* 2 */
+        const float s = fmaf(g, g, sum[i]);            /* 3 */
+        const float d = inside ? sqrtf(s + eps)        /* 4 */
+                               : sqrtf(s) + eps;
+        param[i] = p + (neg_lr * g) / d;               /* 5 */
         sum[i] = s;
     }
 }
 
 /* Row-wise: adagrad.h's canonical order written out (16 partial sums, the
  * fixed tree, one division), then the row's one d for every element. */
-static void rowwise_scalar(float *restrict param, float *restrict row_sum,
-                           const float *restrict grad, size_t dim,
-                           const adagrad_kparams *kp)
+ALWAYS_INLINE void rowwise_body(float *restrict param, float *restrict row_sum, const float *restrict grad,
+                                size_t dim, const adagrad_kparams *kp, bool wd, bool inside)
 {
-    const float neg_lr = kp->neg_lr, eps = kp->eps, wd = kp->weight_decay;
-    const int maximize = (kp->flags & ADAGRAD_MAXIMIZE) != 0;
-    const int eps_inside = (kp->flags & ADAGRAD_EPS_INSIDE) != 0;
-
+    const float neg_lr = kp->neg_lr, eps = kp->eps, lambda = kp->weight_decay;
     float p[16] = {0};
     for (size_t j = 0; j < dim; j++) {
-        float g = maximize ? -grad[j] : grad[j];
-        if (wd != 0.0f)
-            g = fmaf(wd, param[j], g);
+        float g = signed_grad(grad[j], kp);
+        if (wd)
+            g = fmaf(lambda, param[j], g);
         p[j % 16] = fmaf(g, g, p[j % 16]);
     }
     for (int k = 0; k < 8; k++)
@@ -63,14 +68,16 @@ static void rowwise_scalar(float *restrict param, float *restrict row_sum,
     p[0] += p[1];
     const float s = *row_sum + p[0] / (float)dim;
     *row_sum = s;
-    const float d = eps_inside ? sqrtf(s + eps) : sqrtf(s) + eps;
+    const float d = inside ? sqrtf(s + eps) : sqrtf(s) + eps;
     for (size_t j = 0; j < dim; j++) {
-        float g = maximize ? -grad[j] : grad[j];
-        if (wd != 0.0f)
-            g = fmaf(wd, param[j], g);
+        float g = signed_grad(grad[j], kp);
+        if (wd)
+            g = fmaf(lambda, param[j], g);
         param[j] = param[j] + (neg_lr * g) / d;
     }
 }
+
+#include "../kernel_variants.h"
 
 /* Plain loads and stores with an xor, so nothing can be elided (see kernels.h). */
 static void traffic_scalar(float *restrict param, float *restrict sum,
@@ -97,8 +104,7 @@ const adagrad_kernels adagrad_kernels_scalar = {
     .lanes = 1,
     .fast_ulp = 0, /* FAST is EXACT: no estimates */
     .fast_eps_ratio = 0.0f,
-    .step_exact = step_scalar_exact,
-    .step_fast = step_scalar_exact,
+    .dense = VARIANTS_DENSE,
+    .rowwise = VARIANTS_ROWWISE,
     .traffic = traffic_scalar,
-    .rowwise = rowwise_scalar,
 };

@@ -69,7 +69,7 @@ typedef struct {
 /* Steps 1–2: the gradient after sign and decay. */
 ALWAYS_INLINE svfloat32_t decayed_grad(svbool_t pg, svfloat32_t g, svfloat32_t p, const consts_sve *c, bool wd)
 {
-    if (!wd) /* MAXIMIZE is folded into neg_lr (adagrad_kernel_neg_lr) */
+    if (!wd) /* the plan folds MAXIMIZE into neg_lr when λ = 0 */
         return g;
     g = svreinterpret_f32_u32(sveor_n_u32_x(pg, svreinterpret_u32_f32(g), c->sign)); /* exact negation */
     return svmla_n_f32_x(pg, g, p, c->wd); /* g + θ·λ = fma(λ, θ, g), one rounding */
@@ -140,21 +140,18 @@ ALWAYS_INLINE void step_vector(svbool_t pg, float *param, float *sum, const floa
 ALWAYS_INLINE void step_body(float *restrict param, float *restrict sum, const float *restrict grad,
                              size_t n, const adagrad_kparams *kp, bool fast, bool wd, bool inside)
 {
-    const adagrad_fast_bits range = adagrad_fast_range(kp, FAST_EPS_RATIO);
     const consts_sve c = {
-        .neg_lr = adagrad_kernel_neg_lr(kp),
+        .neg_lr = kp->neg_lr,
         .eps = kp->eps,
         .wd = kp->weight_decay,
-        .sign = adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u,
-        .lo_bits = range.lo_bits,
-        .span_bits = range.span_bits,
+        .sign = kp->grad_sign,
+        .lo_bits = kp->fast_lo_bits,
+        .span_bits = kp->fast_span_bits,
     };
     const size_t lanes = svcntw();
     for (size_t i = 0; i < n; i += lanes)
         step_vector(svwhilelt_b32_u64(i, n), param + i, sum + i, grad + i, &c, fast, wd, inside);
 }
-
-#include "../kernel_variants.h"
 
 static void traffic_sve(float *restrict param, float *restrict sum, const float *restrict grad, size_t n,
                         uint32_t mask)
@@ -190,15 +187,14 @@ ALWAYS_INLINE svfloat32_t rowwise_part(svfloat32_t acc, const float *param, cons
     return svmla_f32_m(pg, acc, g, g); /* active lanes: fma(g, g, p); the others keep p */
 }
 
-static void rowwise_sve(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
-                        const adagrad_kparams *kp)
+ALWAYS_INLINE void rowwise_body(float *restrict param, float *restrict row_sum, const float *restrict grad, size_t dim,
+                        const adagrad_kparams *kp, bool wd, bool inside)
 {
-    const bool wd = kp->weight_decay != 0.0f;
     const consts_sve c = {
-        .neg_lr = adagrad_kernel_neg_lr(kp),
+        .neg_lr = kp->neg_lr,
         .eps = kp->eps,
         .wd = kp->weight_decay,
-        .sign = adagrad_grad_sign_flip(kp) ? 0x80000000u : 0u,
+        .sign = kp->grad_sign,
     };
     const size_t lanes = svcntw();
     const size_t w = lanes >= 16 ? 16 : lanes >= 8 ? 8 : 4; /* 16 % w == 0; lanes ≥ 4 always */
@@ -231,7 +227,7 @@ static void rowwise_sve(float *restrict param, float *restrict row_sum, const fl
     ps[0] += ps[1];
     const float s = *row_sum + ps[0] / (float)dim;
     *row_sum = s;
-    const float d = (kp->flags & ADAGRAD_EPS_INSIDE) ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
+    const float d = inside ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
     for (size_t j = 0; j < dim; j += lanes) {
         const svbool_t pg = svwhilelt_b32_u64(j, dim);
         const svfloat32_t p = svld1_f32(pg, param + j);
@@ -243,6 +239,8 @@ static void rowwise_sve(float *restrict param, float *restrict row_sum, const fl
 /* The vector length is the CPU's (and the OS's) choice, known at run time. */
 static unsigned lanes_sve(void) { return (unsigned)svcntw(); }
 
+#include "../kernel_variants.h"
+
 const adagrad_kernels adagrad_kernels_sve = {
     .isa = ADAGRAD_ISA_SVE,
     .name = "sve",
@@ -252,8 +250,7 @@ const adagrad_kernels adagrad_kernels_sve = {
     .lanes_now = lanes_sve,
     .fast_ulp = ADAGRAD_FAST_ULP_SVE,
     .fast_eps_ratio = FAST_EPS_RATIO,
-    .step_exact = variants_step_exact,
-    .step_fast = variants_step_fast,
+    .dense = VARIANTS_DENSE,
     .traffic = traffic_sve,
-    .rowwise = rowwise_sve,
+    .rowwise = VARIANTS_ROWWISE,
 };
