@@ -106,7 +106,9 @@ static float fast_lo(float eps, bool inside, float ratio)
     return lo > max ? INFINITY : in_range;
 }
 
-void adagrad_make_plan(const adagrad_kernels *k, const adagrad_options *opt, adagrad_plan *plan)
+/* Inlined into the dense entry point, whose per-call cost it is. */
+static inline __attribute__((always_inline)) void make_plan(const adagrad_kernels *k, const adagrad_options *opt,
+                                                            adagrad_plan *plan)
 {
     const bool wd = opt->weight_decay != 0.0f; /* fma(0, θ, g) ≠ g for θ = ±inf/NaN or g = −0: skip it */
     const bool inside = (opt->flags & ADAGRAD_EPS_INSIDE) != 0;
@@ -119,14 +121,12 @@ void adagrad_make_plan(const adagrad_kernels *k, const adagrad_options *opt, ada
      * flipped first, as the contract says. */
     const bool folded = maximize && !wd;
     unsigned variant = (wd ? ADAGRAD_V_WD : 0u) | (inside ? ADAGRAD_V_INSIDE : 0u);
-    *plan = (adagrad_plan){
-        .kp = {
-            .neg_lr = folded ? opt->lr : -opt->lr,
-            .eps = opt->eps,
-            .weight_decay = opt->weight_decay,
-            .grad_sign = maximize && wd ? 0x80000000u : 0u,
-        },
-    };
+    plan->kp.neg_lr = folded ? opt->lr : -opt->lr;
+    plan->kp.eps = opt->eps;
+    plan->kp.weight_decay = opt->weight_decay;
+    plan->kp.grad_sign = maximize && wd ? 0x80000000u : 0u;
+    plan->kp.fast_lo_bits = 0;
+    plan->kp.fast_span_bits = 0;
     /* FAST runs only where the row has estimates and the call is in FAST's
      * domain: η < 2^100, and a radicand range that is not empty. */
     if ((opt->flags & ADAGRAD_FAST) && k->fast_eps_ratio != 0.0f && opt->lr < ADAGRAD_FAST_LR_MAX) {
@@ -142,13 +142,18 @@ void adagrad_make_plan(const adagrad_kernels *k, const adagrad_options *opt, ada
     plan->rowwise = k->rowwise[variant & (ADAGRAD_V_WD | ADAGRAD_V_INSIDE)];
 }
 
+void adagrad_make_plan(const adagrad_kernels *k, const adagrad_options *opt, adagrad_plan *plan)
+{
+    make_plan(k, opt, plan);
+}
+
 int adagrad_step_with(const adagrad_kernels *k, const adagrad_dense *t, const adagrad_options *opt)
 {
     const int status = adagrad_check_dense(t, opt);
     if (status != ADAGRAD_OK || t->n == 0)
         return status;
     adagrad_plan plan;
-    adagrad_make_plan(k, opt, &plan);
+    make_plan(k, opt, &plan);
     plan.dense(t->param, t->sum, t->grad, t->n, &plan.kp);
     return ADAGRAD_OK;
 }
