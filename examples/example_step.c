@@ -9,13 +9,14 @@ int main(void)
     enum { N = 8 };
     float param[N] = {0}, sum[N] = {0}, grad[N];
     adagrad_options opt = {.lr = 1.0f, .eps = 1e-10f}; /* weight_decay 0, flags 0: EXACT */
+    adagrad_dense t = {.param = param, .sum = sum, .grad = grad, .n = N}; /* fp32: the zero types */
 
     for (int step = 1; step <= 500; step++) {
         for (int i = 0; i < N; i++)
             grad[i] = param[i] - (float)i; /* ∂f/∂θ_i */
-        int status = adagrad_step_f32(param, sum, grad, N, &opt);
+        int status = adagrad_step(&t, &opt);
         if (status != ADAGRAD_OK) {
-            fprintf(stderr, "adagrad_step_f32: %s\n", adagrad_strerror(status));
+            fprintf(stderr, "adagrad_step: %s\n", adagrad_strerror(status));
             return 1;
         }
     }
