@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 """Record nn.Embedding(sparse=True) + torch.optim.Adagrad trajectories.
 
-Writes tests/torch_sparse_trajectories.h: for a few small embedding tables,
-the state (weight and Adagrad's `sum`) after every step of training with
-sparse gradients, as a 64-bit hash per step and the whole final state as
-uint32 bit patterns. tests/body_torch_sparse.c replays every case through
-adagrad_sparse_step with ADAGRAD_SUM_DUPLICATES | ADAGRAD_TORCH_SPARSE on
-every implementation and compares bit for bit, without torch.
+Writes tests/torch_sparse_trajectories.h, data only: for a few small
+embedding tables, the state (weight and Adagrad's `sum`) after every step of
+training with sparse gradients, as a 64-bit hash per step and the whole
+final state as uint32 bit patterns, one torch_sparse_case (declared in
+tests/torch_replay.h) per case. tests/body_torch_sparse.c replays every case
+through adagrad_sparse_step with ADAGRAD_SUM_DUPLICATES | ADAGRAD_TORCH_SPARSE
+on every implementation and compares bit for bit, without torch.
 
-    cd <repo> && /usr/bin/python3 tests/gen_torch_sparse.py
+    cd <repo> && /usr/bin/python3 tests/gen_torch_sparse.py [-o FILE] [--check]
 
 Use Debian's interpreter (/usr/bin/python3 with python3-torch 1.13 and
-numpy). The output is deterministic.
+numpy). The output is deterministic; --check writes nothing and fails
+unless FILE already holds exactly what this run recorded.
 
 What torch 1.13 does (torch/optim/adagrad.py, _single_tensor_adagrad, sparse
 branch; foreach=False):
@@ -34,8 +36,10 @@ order on every case before writing anything (a numpy re-implementation must
 give torch's bits), so a torch that rounds differently is reported here.
 
 Inputs are not stored: the initial table, every step's indices and
-gradient rows come from a stateless integer hash (mix32), mirrored in the C
-body, building float32 bit patterns directly. Indices are skewed (half of
+gradient rows come from a stateless integer hash (mix32), building float32
+bit patterns directly: values with gen_bits() of the dense generator
+(torch_input_bits() in tests/torch_replay.h), indices with batch_indices()
+below (mirrored in tests/body_torch_sparse.c). Indices are skewed (half of
 them fall on rows 0-3), capped at two occurrences per row per batch.
 """
 
@@ -46,21 +50,15 @@ import sys
 import numpy as np
 import torch
 
-# The same integer hash and masks as the dense generator (its mix32 is
-# mirrored in tests/body_torch_sparse.c too); this folder is on sys.path when
-# the script runs.
-from gen_torch_trajectories import M32, M64, mix32  # noqa: E402
+# The dense generator's integer hash, value generator, state hash and C
+# array writers; this folder is on sys.path when the script runs.
+from gen_torch_trajectories import (FNV_OFFSET, M32, check_file, dist_c, gen_bits,  # noqa: E402
+                                    hash_words, mix32, u32_array, u64_array)
 
-
-def value_bits(seed, step, i, emin, emax, zero_odds):
-    """float32 bits: sign, exponent in [emin, emax], random mantissa; +-0 with odds zero_odds/256."""
-    a = mix32((mix32(seed ^ mix32(step)) + i) & M32)
-    b = mix32(a ^ 0xA5A5A5A5)
-    sign = a >> 31
-    if ((a >> 23) & 0xFF) < zero_odds:
-        return sign << 31
-    e = emin + (b >> 23) % (emax - emin + 1)
-    return (sign << 31) | ((e + 127) << 23) | (b & 0x7FFFFF)
+# Value distributions (see gen_bits): initial weights, exponent in [-4, 1];
+# gradients, exponent in [-10, 2], +-0 with odds 8/256.
+WEIGHTS = (-4, 1, 0, 0, 0, 0, 0)
+GRADS = (-10, 2, 8, 0, 0, 0, 0)
 
 
 def batch_indices(seed, step, batch, rows):
@@ -78,12 +76,6 @@ def batch_indices(seed, step, batch, rows):
     return out
 
 
-def fnv(h, words):
-    for w in words:
-        h = ((h ^ int(w)) * 0x100000001B3) & M64
-    return h
-
-
 CASES = [
     # name, rows, dim, batch, steps, lr, lr_decay, eps, init_acc, maximize
     ("dim1", 16, 1, 24, 12, 0.5, 0.0, 1e-10, 0.0, False),
@@ -97,7 +89,7 @@ CASES = [
 def record(case):
     name, rows, dim, batch, steps, lr, lr_decay, eps, init_acc, maximize = case
     seed = mix32(sum(ord(c) * (i + 1) for i, c in enumerate(name)))
-    w0 = np.array([value_bits(seed, 0, i, -4, 1, 0) for i in range(rows * dim)], dtype=np.uint32)
+    w0 = np.array([gen_bits(WEIGHTS, seed, 0, i) for i in range(rows * dim)], dtype=np.uint32)
     emb = torch.nn.Embedding(rows, dim, sparse=True)
     with torch.no_grad():
         emb.weight.copy_(torch.from_numpy(w0.view(np.float32).reshape(rows, dim).copy()))
@@ -110,7 +102,7 @@ def record(case):
     hashes = []
     for k in range(1, steps + 1):
         idx = batch_indices(seed, k, batch, rows)
-        g = np.array([value_bits(seed, k, i, -10, 2, 8) for i in range(batch * dim)],
+        g = np.array([gen_bits(GRADS, seed, k, i) for i in range(batch * dim)],
                      dtype=np.uint32).view(np.float32).reshape(batch, dim)
         opt.zero_grad()
         out = emb(torch.tensor(idx, dtype=torch.int64))
@@ -135,62 +127,26 @@ def record(case):
         if not (np.array_equal(tw, P.view(np.uint32)) and np.array_equal(ts, S.view(np.uint32))):
             sys.exit("%s step %d: torch does not round as documented (weight %d, sum %d elements differ)"
                      % (name, k, int((tw != P.view(np.uint32)).sum()), int((ts != S.view(np.uint32)).sum())))
-        hashes.append(fnv(fnv(0xCBF29CE484222325, tw.ravel()), ts.ravel()))
+        hashes.append(hash_words(hash_words(FNV_OFFSET, tw.ravel()), ts.ravel()))
     return seed, hashes, tw.ravel().copy(), ts.ravel().copy()
 
 
-def words(arr, per_line=8):
-    out = []
-    for i in range(0, len(arr), per_line):
-        out.append("    " + " ".join("0x%08xu," % int(w) for w in arr[i:i + per_line]))
-    return "\n".join(out)
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-o", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                               "torch_sparse_trajectories.h"))
-    a = ap.parse_args()
-    torch.set_num_threads(1)
-    parts = []
-    rows_c = []
-    for c in CASES:
-        seed, hashes, w, s = record(c)
-        name = c[0]
-        parts.append("static const uint64_t tsp_hash_%s[] = {\n%s\n};" % (
-            name, "\n".join("    0x%016xu," % h for h in hashes)))
-        parts.append("static const uint32_t tsp_param_%s[] = {\n%s\n};" % (name, words(w)))
-        parts.append("static const uint32_t tsp_sum_%s[] = {\n%s\n};" % (name, words(s)))
-        _, rows, dim, batch, steps, lr, lr_decay, eps, init_acc, maximize = c
-        rows_c.append('    {"%s", 0x%08xu, %d, %d, %d, %d, %s, %s, %s, %s, %d, tsp_hash_%s, tsp_param_%s, tsp_sum_%s},'
-                      % (name, seed, rows, dim, batch, steps, float(lr).hex(), float(lr_decay).hex(),
-                         float(np.float32(eps)).hex() + "f", float(np.float32(init_acc)).hex() + "f",
-                         int(maximize), name, name, name))
-    text = """/* tests/torch_sparse_trajectories.h — GENERATED by tests/gen_torch_sparse.py; do not edit.
+HEADER = """/* tests/torch_sparse_trajectories.h — GENERATED by tests/gen_torch_sparse.py; do not edit.
  * SPDX-License-Identifier: MIT
  *
- * nn.Embedding(sparse=True) trained by torch.optim.Adagrad (PyTorch %s,
- * CPU, float32, foreach=False): per case, a 64-bit hash of (weight, sum)
- * after every step and the whole final state as bit patterns. Inputs come
- * from mix32 (tests/body_torch_sparse.c mirrors the generator).
+ * Data only: nn.Embedding(sparse=True) trained by torch.optim.Adagrad, as
+ * recorded from PyTorch %s (CPU, float32, foreach=False): per
+ * case, a 64-bit hash of (weight, sum) after every step and the whole final
+ * state as uint32 bit patterns. The types are in tests/torch_replay.h;
+ * tests/body_torch_sparse.c replays the cases. Inputs are not stored: the
+ * replay makes them again from each case's seed.
  */
 #ifndef ADAGRAD_TESTS_TORCH_SPARSE_TRAJECTORIES_H
 #define ADAGRAD_TESTS_TORCH_SPARSE_TRAJECTORIES_H
 
-#include <stddef.h>
 #include <stdint.h>
 
-typedef struct torch_sparse_case {
-    const char *name;
-    uint32_t seed;
-    size_t rows, dim, batch;
-    unsigned steps;
-    double lr, lr_decay;
-    float eps, init_acc;
-    int maximize;
-    const uint64_t *step_hash;                  /* steps entries */
-    const uint32_t *final_param, *final_sum;    /* rows * dim entries */
-} torch_sparse_case;
+#include "torch_replay.h"
 
 %s
 
@@ -198,8 +154,42 @@ static const torch_sparse_case torch_sparse_cases[] = {
 %s
 };
 
-#endif
-""" % (torch.__version__, "\n\n".join(parts), "\n".join(rows_c))
+#endif /* ADAGRAD_TESTS_TORCH_SPARSE_TRAJECTORIES_H */
+"""
+
+
+def emit(torch_version, recorded):
+    """The header's text; recorded: [(CASES entry, record(entry))]."""
+    parts, entries = [], []
+    for c, (seed, hashes, w, s) in recorded:
+        name, rows, dim, batch, steps, lr, lr_decay, eps, init_acc, maximize = c
+        pre = "tsp_" + name
+        parts.append("/* %s */\n%s\n%s\n%s" % (name, u64_array(pre + "_hash", hashes),
+                                                u32_array(pre + "_param", w), u32_array(pre + "_sum", s)))
+        entries.append(
+            '    {.name = "%s", .seed = 0x%08xu, .rows = %d, .dim = %d, .batch = %d, .steps = %d,\n'
+            '     .lr = %s, .lr_decay = %s,\n'
+            '     .eps = %s, .init_acc = %s, .maximize = %d,\n'
+            '     .wdist = %s, .gdist = %s,\n'
+            '     .step_hash = %s_hash,\n'
+            '     .final_param = %s_param, .final_sum = %s_sum},' % (
+                name, seed, rows, dim, batch, steps, float(lr).hex(), float(lr_decay).hex(),
+                float(np.float32(eps)).hex() + "f", float(np.float32(init_acc)).hex() + "f",
+                int(maximize), dist_c(WEIGHTS), dist_c(GRADS), pre, pre, pre))
+    return HEADER % (torch_version, "\n\n".join(parts), "\n".join(entries))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-o", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                               "torch_sparse_trajectories.h"))
+    ap.add_argument("--check", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    text = emit(torch.__version__, [(c, record(c)) for c in CASES])
+    if a.check:
+        check_file(a.o, text)
+        return
     with open(a.o, "w") as f:
         f.write(text)
     print("wrote %s (%d cases)" % (a.o, len(CASES)))
