@@ -394,7 +394,7 @@ typedef struct adagrad_sparse {
  *   ADAGRAD_ERR_RANGE    some index < 0 or ≥ rows (every index is checked
  *                        before any row is written)
  * n_indices = 0 is a no-op that succeeds (t is required; opt, when given,
- * and the types are validated). dim = 0 with n_indices > 0 checks
+ * the types and the bag inputs are still validated). dim = 0 with n_indices > 0 checks
  * everything and writes nothing. The caller's buffers other than table and
  * sum (and the workspace) are never written.
  *
