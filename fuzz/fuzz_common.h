@@ -1,8 +1,10 @@
 /* libadagrad — what the fuzz harnesses share (fuzz_dense.c, fuzz_sparse.c):
- * the input reader, the decoding of hyper-parameters and float arrays, the
- * EXACT element oracle and FAST's error measure (see fuzz_dense.c's header
- * comment for what they check). Everything is static inline: each harness
- * is one translation unit and uses what it needs.
+ * the statuses, the rows, the input reader and the decoding of
+ * hyper-parameters and float arrays. The reference element, the double
+ * oracle, the ulp measure and FAST's domain are tests/contract.h's (see
+ * fuzz_dense.c's header comment for what the harnesses check). Everything
+ * is static inline: each harness is one translation unit and uses what it
+ * needs.
  * SPDX-License-Identifier: MIT
  */
 #ifndef ADAGRAD_FUZZ_COMMON_H
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "adagrad.h"
+#include "contract.h"
 #include "dispatch.h"
 
 /* Each harness defines fail(): report the violation with its call, abort. */
@@ -73,19 +76,6 @@ static inline uint16_t rd_u16(reader *r) { return (uint16_t)(rd_u8(r) | (unsigne
 static inline uint32_t rd_u32(reader *r) { return rd_u16(r) | (uint32_t)rd_u16(r) << 16; }
 static inline uint64_t rd_u64(reader *r) { return rd_u32(r) | (uint64_t)rd_u32(r) << 32; }
 
-static inline float bits_f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static inline uint32_t f_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
 /* splitmix64: the values a seed expands into. */
 static inline uint64_t mix(uint64_t *s)
 {
@@ -125,10 +115,10 @@ static inline float rd_hyper(reader *r)
 {
     const uint8_t sel = rd_u8(r);
     if (sel < 0x80)
-        return bits_f(hyper_bits[sel % 32]);
+        return f32_from_bits(hyper_bits[sel % 32]);
     if (sel < 0xf0)
-        return bits_f(rd_u32(r) & 0x7fffffffu);
-    return bits_f(rd_u32(r));
+        return f32_from_bits(rd_u32(r) & 0x7fffffffu);
+    return f32_from_bits(rd_u32(r));
 }
 
 /* A random float: random sign (unless nonneg), exponent field in a window,
@@ -142,7 +132,7 @@ static inline float rand_float(uint64_t *s, unsigned center, unsigned width, int
     if (e > 254)
         e = 254;
     const uint32_t sign = nonneg ? 0 : (uint32_t)(x >> 63) << 31;
-    return bits_f(sign | (uint32_t)e << 23 | (uint32_t)(x & 0x7fffff));
+    return f32_from_bits(sign | (uint32_t)e << 23 | (uint32_t)(x & 0x7fffff));
 }
 
 static inline void rd_values(reader *r, unsigned mode, float *v, size_t n, int nonneg_hint)
@@ -150,11 +140,11 @@ static inline void rd_values(reader *r, unsigned mode, float *v, size_t n, int n
     switch (mode & 3) {
     case 0: /* raw bit patterns */
         for (size_t i = 0; i < n; i++)
-            v[i] = bits_f(rd_u32(r));
+            v[i] = f32_from_bits(rd_u32(r));
         break;
     case 1: /* one table byte each */
         for (size_t i = 0; i < n; i++)
-            v[i] = bits_f(special_bits[rd_u8(r) % 64]);
+            v[i] = f32_from_bits(special_bits[rd_u8(r) % 64]);
         break;
     default: { /* random over an exponent window, then (mode 3) special values sprinkled */
         uint64_t seed = rd_u32(r);
@@ -166,159 +156,13 @@ static inline void rd_values(reader *r, unsigned mode, float *v, size_t n, int n
             const unsigned k = rd_u8(r) % 16;
             for (unsigned j = 0; j < k; j++) {
                 const size_t at = rd_u16(r) % n;
-                v[at] = bits_f(special_bits[rd_u8(r) % 64]);
+                v[at] = f32_from_bits(special_bits[rd_u8(r) % 64]);
             }
         }
     }
     }
 }
 
-/* One element, EXACT, the contract's operations one at a time. */
-static inline void ref_elem(const adagrad_options *o, float p, float s0, float gr, float *p_out, float *s_out,
-                     float *g_out)
-{
-    volatile float g = (o->flags & ADAGRAD_MAXIMIZE) ? -gr : gr; /* 1 */
-    if (o->weight_decay != 0.0f)
-        g = fmaf(o->weight_decay, p, g); /* 2 */
-    volatile float s = fmaf(g, g, s0);   /* 3 */
-    volatile float d;
-    if (o->flags & ADAGRAD_EPS_INSIDE) { /* 4 */
-        volatile float t = s + o->eps;
-        d = sqrtf(t);
-    } else {
-        volatile float root = sqrtf(s);
-        d = root + o->eps;
-    }
-    volatile float neg_lr = -o->lr;
-    volatile float x = neg_lr * g; /* 5 */
-    volatile float q = x / d;
-    *p_out = p + q;
-    *s_out = s;
-    *g_out = g;
-}
-
-static inline int same_value(float a, float b) /* bitwise, any NaN equal to any NaN */
-{
-    return (isnan(a) && isnan(b)) || f_bits(a) == f_bits(b);
-}
-
-/* Signed value with ±inf as ±2^128 (one ulp past FLT_MAX). */
-static inline double extended(float x)
-{
-    if (isinf(x))
-        return x > 0 ? 0x1p128 : -0x1p128;
-    return x;
-}
-
-/* ulp of a binary32 magnitude m (capped at FLT_MAX; denormal spacing below). */
-static inline double ulp_of(double m)
-{
-    if (!(m < FLT_MAX))
-        m = FLT_MAX;
-    if (m < FLT_MIN)
-        return 0x1p-149;
-    int e;
-    frexp(m, &e); /* m = f·2^e, f in [0.5, 1) */
-    return ldexp(1.0, e - 24);
-}
-
-/* The contract's formula in double, rounded once (docs/design.md, "How error
- * is measured"), two ways:
- *   full:  steps 1-5 in double from the binary32 inputs (the cmocka suite's
- *          oracle, tests/oracle.h);
- *   steps 4-5: from the binary32 g and s of steps 1-3, which FAST computes
- *          exactly as EXACT does (checked bit for bit), so only what FAST
- *          replaces is measured.
- * FAST passes when it is within its bound of either: where steps 1-3 are
- * ill-conditioned (g·g + s cancelling, with weight decay or a negative s),
- * EXACT itself is several ulp from the full formula (the suite allows it
- * 8.5), and no FAST can do better than EXACT's g and s allow.
- * Where binary32's intermediates must leave the formula (g, s or η·g
- * subnormal or overflowing, |Δ| > FLT_MAX), `domain` is false and FAST is
- * measured against EXACT instead, as in the cmocka suite. */
-typedef struct {
-    double delta;
-    float theta;
-    int domain;
-} oracle;
-
-static inline int normal_or_special(double x)
-{
-    const double a = fabs(x);
-    return !isfinite(x) || a == 0.0 || (a >= 0x1p-126 && a <= FLT_MAX);
-}
-
-/* Steps 4-5 from g and s. */
-static inline oracle oracle_45(const adagrad_options *o, float p, double g, double s)
-{
-    const double d = (o->flags & ADAGRAD_EPS_INSIDE) ? sqrt(s + o->eps) : sqrt(s) + o->eps;
-    const double x = -(double)o->lr * g;
-    oracle r = {.delta = x / d};
-    r.theta = (float)(p + r.delta);
-    r.domain = !(isfinite(g) && fabs(g) > FLT_MAX) && normal_or_special(s) && normal_or_special(x) &&
-               (o->weight_decay == 0.0f || normal_or_special(g)) && !(isfinite(r.delta) && fabs(r.delta) > FLT_MAX);
-    return r;
-}
-
-static inline oracle oracle_full(const adagrad_options *o, float p, float s0, float gr)
-{
-    double g = (o->flags & ADAGRAD_MAXIMIZE) ? -(double)gr : (double)gr;
-    if (o->weight_decay != 0.0f)
-        g = (double)o->weight_decay * p + g;
-    return oracle_45(o, p, g, g * g + s0);
-}
-
-/* |got − ref| in ulp of `scale`; infinity for a NaN against a number. */
-static inline double ulp_distance(float got, float ref, double scale)
-{
-    if (isnan(got) || isnan(ref))
-        return (isnan(got) && isnan(ref)) ? 0.0 : INFINITY;
-    return fabs(extended(got) - extended(ref)) / ulp_of(scale);
-}
-
-/* Row k's FAST must give EXACT's bits for this element (adagrad.h, "FAST's
- * domain"): a call with lr ≥ 2^100; an element whose accumulator before the
- * step is not ≥ +0 (sign bit set, or NaN), or whose radicand t (s, or s + ε
- * with EPS_INSIDE, in binary32) is outside [lo, 2^100], lo = 2^-100 raised
- * with ε outside the root to the row's fast_eps_ratio·ε², rounded once to
- * binary32 as the kernels round it (the ratio is a power of two, so the
- * first product is exact). */
-static inline int fast_must_be_exact(const adagrad_kernels *k, const adagrad_options *o, float s_old, float s)
-{
-    if (!(o->lr < 0x1p100f) || signbit(s_old) || isnan(s_old))
-        return 1;
-    const int inside = (o->flags & ADAGRAD_EPS_INSIDE) != 0;
-    float lo = 0x1p-100f;
-    if (!inside) {
-        volatile float r = k->fast_eps_ratio * o->eps;
-        volatile float l = r * o->eps;
-        if (l > lo)
-            lo = l;
-    }
-    volatile float t = inside ? s + o->eps : s;
-    return !(t >= lo && t <= 0x1p100f);
-}
-
 static inline int hyper_ok(float x) { return x >= 0.0f && x <= FLT_MAX; }
-
-/* FAST's error for one element whose result `got` differs from EXACT's
- * exp_p (both computed from θ_old p, s_old and the raw gradient gr; exp_s and
- * exp_g are EXACT's s and step-2 g): in ulp against the double formula
- * (full, and steps 4-5 in *err4) where it is in its domain, else against
- * EXACT. FAST passes when min(result, *err4) ≤ the row's fast_ulp. */
-static inline double fast_error(const adagrad_options *o, float p, float s_old, float gr, float exp_p, float exp_s,
-                                float exp_g, float got, double *err4)
-{
-    const oracle of = oracle_full(o, p, s_old, gr);
-    const oracle o4 = oracle_45(o, p, exp_g, exp_s);
-    *err4 = INFINITY;
-    if (of.domain && o4.domain) {
-        *err4 = ulp_distance(got, o4.theta, fmax(fabs((double)p), fabs(o4.delta)));
-        return ulp_distance(got, of.theta, fmax(fabs((double)p), fabs(of.delta)));
-    }
-    if (!isfinite(exp_p) || !isfinite(got))
-        return INFINITY; /* and not the same value */
-    return ulp_distance(got, exp_p, fmax(fabs((double)p), fabs((double)exp_p - p)));
-}
 
 #endif /* ADAGRAD_FUZZ_COMMON_H */

@@ -5,16 +5,14 @@
  * step and checks, for that call:
  *   - every implementation row the CPU runs (adagrad_row: the kernel table,
  *     then the test-only rows, such as NEON through SIMDe on x86) through
- *     adagrad_step_f32_with, against an oracle written here independently
- *     of the library: in EXACT the contract's five
- *     binary32 operations (each result through a volatile, so no compiler can
- *     contract or reassociate them whatever its flags) bit for bit, any NaN
- *     equal to any NaN; in FAST the accumulator bit for bit, θ bit for bit
- *     where adagrad.h says FAST computes EXACT, elsewhere θ equal to EXACT or
- *     within the row's fast_ulp of the double-precision formula rounded once,
- *     in ulp of max(|θ_old|, |Δ|) (docs/design.md; see oracle_full and
- *     oracle_45 for the two evaluations accepted and for where binary32 must
- *     leave the formula, and FAST is then measured against EXACT);
+ *     adagrad_step_f32_with, against tests/contract.h, which shares no code
+ *     with the library: in EXACT its reference element (the contract's five
+ *     binary32 operations) bit for bit, any NaN equal to any NaN; in FAST
+ *     the accumulator bit for bit, θ bit for bit where contract.h's domain
+ *     rule says FAST computes EXACT, elsewhere θ equal to EXACT or within
+ *     the row's fast_ulp by contract_fast_error (the double-precision
+ *     formula rounded once, in ulp of max(|θ_old|, |Δ|), or EXACT where
+ *     binary32 must leave the formula; finite exactly where EXACT is);
  *   - the error rules: the status is one of the statuses that apply (OK when
  *     none does) and an invalid call leaves every byte of every buffer, and
  *     of the memory around them, untouched; a valid call writes only param
@@ -143,7 +141,7 @@ static void arena_check_outside(int a, const float *buf, size_t n)
             fail("arena %d byte %zu (buffer at %zu, %zu floats) changed to 0x%02x", a, q, lo, n, arena[a][q]);
 }
 
-/* ---- the oracle ---------------------------------------------------------- */
+/* ---- the decoded call ---------------------------------------------------- */
 
 typedef struct {
     size_t n;
@@ -295,7 +293,7 @@ static void load_all(const call *c, const args *a)
 }
 
 /* Expected EXACT outputs of a valid call. */
-static float exp_param[MAX_N], exp_sum[MAX_N], exp_g[MAX_N];
+static float exp_param[MAX_N], exp_sum[MAX_N];
 
 static void check_outputs(const call *c, const args *a, const adagrad_kernels *k)
 {
@@ -307,29 +305,29 @@ static void check_outputs(const call *c, const args *a, const adagrad_kernels *k
         fail("grad was written");
     const int fast = (c->opt.flags & ADAGRAD_FAST) != 0;
     for (size_t i = 0; i < n; i++) {
-        if (!same_value(a->s[i], exp_sum[i]))
+        if (!same_f32(a->s[i], exp_sum[i]))
             fail("element %zu of %zu: sum 0x%08x, expected 0x%08x (param 0x%08x sum 0x%08x grad 0x%08x)", i, n,
-                 f_bits(a->s[i]), f_bits(exp_sum[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
-                 f_bits(c->grad[i]));
-        if (same_value(a->p[i], exp_param[i]))
+                 f32_bits(a->s[i]), f32_bits(exp_sum[i]), f32_bits(c->param[i]), f32_bits(c->sum[i]),
+                 f32_bits(c->grad[i]));
+        if (same_f32(a->p[i], exp_param[i]))
             continue;
         if (!fast)
             fail("EXACT element %zu of %zu: param 0x%08x, expected 0x%08x (param 0x%08x sum 0x%08x grad 0x%08x)",
-                 i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
-                 f_bits(c->grad[i]));
-        if (fast_must_be_exact(k, &c->opt, c->sum[i], exp_sum[i]))
+                 i, n, f32_bits(a->p[i]), f32_bits(exp_param[i]), f32_bits(c->param[i]), f32_bits(c->sum[i]),
+                 f32_bits(c->grad[i]));
+        if (!contract_fast_may_estimate(k->fast_eps_ratio, &c->opt, c->sum[i], exp_sum[i]))
             fail("FAST element %zu of %zu: param 0x%08x, EXACT 0x%08x, and FAST must be EXACT here "
                  "(param 0x%08x sum 0x%08x grad 0x%08x)",
-                 i, n, f_bits(a->p[i]), f_bits(exp_param[i]), f_bits(c->param[i]), f_bits(c->sum[i]),
-                 f_bits(c->grad[i]));
-        double err4;
-        const double err = fast_error(&c->opt, c->param[i], c->sum[i], c->grad[i], exp_param[i], exp_sum[i],
-                                      exp_g[i], a->p[i], &err4);
-        if (!(fmin(err, err4) <= k->fast_ulp))
-            fail("FAST element %zu of %zu: param 0x%08x (%a), EXACT 0x%08x: %g ulp (%g from steps 4-5; against EXACT "
-                 "when the formula is out of its domain) > %d (param 0x%08x sum 0x%08x grad 0x%08x)",
-                 i, n, f_bits(a->p[i]), a->p[i], f_bits(exp_param[i]), err, err4, k->fast_ulp, f_bits(c->param[i]),
-                 f_bits(c->sum[i]), f_bits(c->grad[i]));
+                 i, n, f32_bits(a->p[i]), f32_bits(exp_param[i]), f32_bits(c->param[i]), f32_bits(c->sum[i]),
+                 f32_bits(c->grad[i]));
+        const contract_oracle o = contract_oracle_step(&c->opt, c->param[i], c->sum[i], c->grad[i]);
+        const double err = contract_fast_error(a->p[i], &o, c->param[i], exp_param[i]);
+        if (!(err <= k->fast_ulp))
+            fail("FAST element %zu of %zu: param 0x%08x (%a), EXACT 0x%08x: %g ulp (against %s) > %d "
+                 "(param 0x%08x sum 0x%08x grad 0x%08x)",
+                 i, n, f32_bits(a->p[i]), (double)a->p[i], f32_bits(exp_param[i]), err,
+                 o.theta_domain ? "the double formula" : "EXACT, the formula being out of its domain", k->fast_ulp,
+                 f32_bits(c->param[i]), f32_bits(c->sum[i]), f32_bits(c->grad[i]));
     }
 }
 
@@ -342,24 +340,23 @@ static void keep(const args *a, size_t n)
     memcpy(got_sum, a->s, n * sizeof(float));
 }
 
-/* Bitwise, but any NaN equal to any NaN (same_value): NaN payloads and signs
- * are not part of the contract (C does not fix which operand's NaN an
- * operation returns, so a compiler may swap the operands of a + b). */
+/* Bitwise, but any NaN equal to any NaN (same_f32, contract.h): NaN
+ * payloads and signs are not part of the contract. */
 static void check_same_values(const args *a, size_t n, const char *against)
 {
     for (size_t i = 0; i < n; i++)
-        if (!same_value(got_param[i], a->p[i]) || !same_value(got_sum[i], a->s[i]))
+        if (!same_f32(got_param[i], a->p[i]) || !same_f32(got_sum[i], a->s[i]))
             fail("element %zu of %zu differs from %s: param 0x%08x vs 0x%08x, sum 0x%08x vs 0x%08x", i, n,
-                 against, f_bits(a->p[i]), f_bits(got_param[i]), f_bits(a->s[i]), f_bits(got_sum[i]));
+                 against, f32_bits(a->p[i]), f32_bits(got_param[i]), f32_bits(a->s[i]), f32_bits(got_sum[i]));
 }
 
 static void check_same_bits(const args *a, size_t n, const char *against)
 {
     if (memcmp(got_param, a->p, n * sizeof(float)) || memcmp(got_sum, a->s, n * sizeof(float)))
         for (size_t i = 0; i < n; i++)
-            if (f_bits(got_param[i]) != f_bits(a->p[i]) || f_bits(got_sum[i]) != f_bits(a->s[i]))
+            if (f32_bits(got_param[i]) != f32_bits(a->p[i]) || f32_bits(got_sum[i]) != f32_bits(a->s[i]))
                 fail("element %zu of %zu differs from %s: param 0x%08x vs 0x%08x, sum 0x%08x vs 0x%08x", i, n,
-                     against, f_bits(a->p[i]), f_bits(got_param[i]), f_bits(a->s[i]), f_bits(got_sum[i]));
+                     against, f32_bits(a->p[i]), f32_bits(got_param[i]), f32_bits(a->s[i]), f32_bits(got_sum[i]));
 }
 
 /* ---- adagrad_step_f32_mt on a tensor big enough to split ------------------ */
@@ -537,8 +534,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* (no special pointer mode gives a valid call with n > 0) */
     const int valid = set == 0 && a.n == c.n && a.n > 0;
     if (valid)
-        for (size_t i = 0; i < c.n; i++)
-            ref_elem(&c.opt, c.param[i], c.sum[i], c.grad[i], &exp_param[i], &exp_sum[i], &exp_g[i]);
+        for (size_t i = 0; i < c.n; i++) {
+            const contract_elem e = contract_ref_elem(&c.opt, c.param[i], c.sum[i], c.grad[i]);
+            exp_param[i] = e.theta;
+            exp_sum[i] = e.s;
+        }
 
     /* Every row, then the public entry points, on the same call. */
     g_what = "adagrad_step_f32_with";

@@ -12,18 +12,20 @@
  *     (and of the memory around them) untouched: all rows or none, so a bad
  *     index anywhere in the list, the last one included, writes nothing;
  *   - a valid call equals a model built here, NaN equal to any NaN:
- *       sparse         the same row's dense step (adagrad_step_f32_with)
- *                      applied row by row, in index-list order (sequential
- *                      duplicates), or once per distinct row on the
- *                      gradient rows summed in list order (SUM_DUPLICATES);
- *       row-wise       the header's formula in the canonical order, written
- *                      here one binary32 operation at a time;
- *       TORCH_SPARSE   torch's rounding order, written here the same way;
+ *       sparse         the dense step applied row by row, in index-list
+ *                      order (sequential duplicates), or once per distinct
+ *                      row on the gradient rows summed in list order
+ *                      (SUM_DUPLICATES): in EXACT tests/contract.h's
+ *                      reference element, in FAST the same row's dense
+ *                      step (adagrad_step_f32_with);
+ *       row-wise       the header's canonical order (contract_ref_rowwise);
+ *       TORCH_SPARSE   torch's rounding order, written here one binary32
+ *                      operation at a time;
  *     in EXACT (and row-wise, and TORCH_SPARSE) every row also equals the
  *     scalar row; in FAST the accumulator is EXACT's bit for bit, and for a
- *     row named once each θ is EXACT's where adagrad.h says FAST computes
- *     EXACT, elsewhere within the row's fast_ulp (fuzz_common.h, as
- *     fuzz_dense.c measures it);
+ *     row named once each θ is EXACT's where contract.h's domain rule says
+ *     FAST computes EXACT, elsewhere within the row's fast_ulp by
+ *     contract_fast_error (as fuzz_dense.c measures it);
  *   - only the named rows of table and sum / row_sum change; grads and
  *     indices are never written; the workspace only inside itself;
  *   - the prefetch distance (decoded: off, auto, 1, 3, huge) changes nothing;
@@ -348,40 +350,6 @@ static unsigned applicable(const args *a)
 /* ---- the model of a valid call ------------------------------------------------ */
 
 
-/* Row-wise, the header's formula, one binary32 operation at a time. */
-static void ref_rowwise(const adagrad_options *o, float *th, float *rs, const float *gr, size_t dim)
-{
-    float g[MAX_DIM];
-    volatile float p[16] = {0};
-    for (size_t j = 0; j < dim; j++) {
-        volatile float x = (o->flags & ADAGRAD_MAXIMIZE) ? -gr[j] : gr[j];
-        if (o->weight_decay != 0.0f)
-            x = fmaf(o->weight_decay, th[j], x);
-        g[j] = x;
-        p[j % 16] = fmaf(x, x, p[j % 16]);
-    }
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++)
-            p[k] = p[k] + p[k + w];
-    volatile float m = p[0] / (float)dim;
-    volatile float s = *rs + m;
-    volatile float d;
-    if (o->flags & ADAGRAD_EPS_INSIDE) {
-        volatile float t = s + o->eps;
-        d = sqrtf(t);
-    } else {
-        volatile float root = sqrtf(s);
-        d = root + o->eps;
-    }
-    const float neg_lr = -o->lr;
-    for (size_t j = 0; j < dim; j++) {
-        volatile float x = neg_lr * g[j];
-        volatile float q = x / d;
-        th[j] = th[j] + q;
-    }
-    *rs = s;
-}
-
 /* ADAGRAD_TORCH_SPARSE, one row. */
 static void ref_torch(const adagrad_options *o, float *th, float *s, const float *gr, size_t dim)
 {
@@ -428,9 +396,11 @@ static void model_step(const args *a, const adagrad_kernels *k, size_t r, const 
 {
     const size_t dim = a->dim;
     if (a->rowwise) {
-        ref_rowwise(a->opt, exp_table + r * dim, exp_acc + r, g, dim);
+        contract_ref_rowwise(a->opt, exp_table + r * dim, exp_acc + r, g, dim);
     } else if (a->opt->flags & ADAGRAD_TORCH_SPARSE) {
         ref_torch(a->opt, exp_table + r * dim, exp_acc + r * dim, g, dim);
+    } else if (!(a->opt->flags & ADAGRAD_FAST)) {
+        contract_ref_dense(a->opt, exp_table + r * dim, exp_acc + r * dim, g, dim);
     } else {
         adagrad_options dense = *a->opt;
         dense.flags &= ADAGRAD_ALL_FLAGS;
@@ -475,14 +445,14 @@ static void check_result(const args *a, const adagrad_kernels *k, const char *ag
 {
     const size_t tn = a->rows * a->dim, an = a->rowwise ? a->rows : tn;
     for (size_t i = 0; i < an; i++)
-        if (!same_value(a->acc[i], exp_acc[i]))
+        if (!same_f32(a->acc[i], exp_acc[i]))
             fail("accumulator %zu (row %zu): 0x%08x, %s 0x%08x (before 0x%08x)", i, a->rowwise ? i : i / a->dim,
-                 f_bits(a->acc[i]), against, f_bits(exp_acc[i]), f_bits(in_acc[i]));
+                 f32_bits(a->acc[i]), against, f32_bits(exp_acc[i]), f32_bits(in_acc[i]));
     for (size_t i = 0; i < tn; i++)
-        if (!same_value(a->table[i], exp_table[i]))
+        if (!same_f32(a->table[i], exp_table[i]))
             fail("table element %zu (row %zu, column %zu, named %u times): 0x%08x, %s 0x%08x (before 0x%08x)", i,
-                 i / a->dim, i % a->dim, times[i / a->dim], f_bits(a->table[i]), against, f_bits(exp_table[i]),
-                 f_bits(in_table[i]));
+                 i / a->dim, i % a->dim, times[i / a->dim], f32_bits(a->table[i]), against, f32_bits(exp_table[i]),
+                 f32_bits(in_table[i]));
     check_writes(a, true, "a write outside table / acc / workspace");
     (void)k;
 }
@@ -500,24 +470,24 @@ static void check_fast_bounds(const args *a, const adagrad_kernels *k)
             continue;
         for (size_t j = 0; j < a->dim; j++) {
             const size_t e = r * a->dim + j;
-            float ep, es, eg;
-            ref_elem(&ex, in_table[e], in_acc[e], in_grads[i * a->dim + j], &ep, &es, &eg);
-            const float got = a->table[e];
-            if (!same_value(a->acc[e], es))
-                fail("FAST accumulator of row %zu column %zu: 0x%08x, EXACT 0x%08x", r, j, f_bits(a->acc[e]),
-                     f_bits(es));
-            if (same_value(got, ep))
+            const float gr = in_grads[i * a->dim + j];
+            const contract_elem ref = contract_ref_elem(&ex, in_table[e], in_acc[e], gr);
+            const float ep = ref.theta, es = ref.s, got = a->table[e];
+            if (!same_f32(a->acc[e], es))
+                fail("FAST accumulator of row %zu column %zu: 0x%08x, EXACT 0x%08x", r, j, f32_bits(a->acc[e]),
+                     f32_bits(es));
+            if (same_f32(got, ep))
                 continue;
-            if (fast_must_be_exact(k, &ex, in_acc[e], es))
+            if (!contract_fast_may_estimate(k->fast_eps_ratio, &ex, in_acc[e], es))
                 fail("FAST row %zu column %zu: 0x%08x, EXACT 0x%08x, and FAST must be EXACT here (param 0x%08x sum "
                      "0x%08x grad 0x%08x)",
-                     r, j, f_bits(got), f_bits(ep), f_bits(in_table[e]), f_bits(in_acc[e]),
-                     f_bits(in_grads[i * a->dim + j]));
-            double err4;
-            const double err = fast_error(&ex, in_table[e], in_acc[e], in_grads[i * a->dim + j], ep, es, eg, got, &err4);
-            if (!(fmin(err, err4) <= k->fast_ulp))
-                fail("FAST row %zu column %zu: 0x%08x, EXACT 0x%08x: %g ulp (%g from steps 4-5) > %d", r, j,
-                     f_bits(got), f_bits(ep), err, err4, k->fast_ulp);
+                     r, j, f32_bits(got), f32_bits(ep), f32_bits(in_table[e]), f32_bits(in_acc[e]),
+                     f32_bits(gr));
+            const contract_oracle o = contract_oracle_step(&ex, in_table[e], in_acc[e], gr);
+            const double err = contract_fast_error(got, &o, in_table[e], ep);
+            if (!(err <= k->fast_ulp))
+                fail("FAST row %zu column %zu: 0x%08x, EXACT 0x%08x: %g ulp (against %s) > %d", r, j, f32_bits(got),
+                     f32_bits(ep), err, o.theta_domain ? "the double formula" : "EXACT", k->fast_ulp);
         }
     }
 }
@@ -661,11 +631,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(sc_acc, a.acc, an * 4);
         } else if (!fast) {
             for (size_t i = 0; i < tn; i++)
-                if (!same_value(a.table[i], sc_table[i]))
-                    fail("table element %zu: 0x%08x, the scalar row 0x%08x", i, f_bits(a.table[i]), f_bits(sc_table[i]));
+                if (!same_f32(a.table[i], sc_table[i]))
+                    fail("table element %zu: 0x%08x, the scalar row 0x%08x", i, f32_bits(a.table[i]), f32_bits(sc_table[i]));
             for (size_t i = 0; i < an; i++)
-                if (!same_value(a.acc[i], sc_acc[i]))
-                    fail("accumulator %zu: 0x%08x, the scalar row 0x%08x", i, f_bits(a.acc[i]), f_bits(sc_acc[i]));
+                if (!same_f32(a.acc[i], sc_acc[i]))
+                    fail("accumulator %zu: 0x%08x, the scalar row 0x%08x", i, f32_bits(a.acc[i]), f32_bits(sc_acc[i]));
         }
     }
 

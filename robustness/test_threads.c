@@ -11,10 +11,11 @@
  *                            when the buffers are ranges of one tensor
  *                            (adagrad_split_range)
  *   use_isa_while_stepping   adagrad_use_isa in a loop while other threads
- *                            step: an EXACT trajectory keeps the scalar
- *                            reference's bits; each FAST call gives the bits
- *                            of exactly one implementation (a call runs with
- *                            the row it started with, never a mix)
+ *                            step: an EXACT trajectory keeps the bits of
+ *                            tests/contract.h's reference element; each
+ *                            FAST call gives the bits of exactly one
+ *                            implementation (a call runs with the row it
+ *                            started with, never a mix)
  *   mt_concurrent            adagrad_step_f32_mt from two threads at once,
  *                            while the ISA switches: the bits of one call
  * Worker threads never call cmocka (not thread-safe): they count failures,
@@ -37,6 +38,7 @@
 #include <cmocka.h>
 
 #include "adagrad.h"
+#include "contract.h"
 #include "dispatch.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -352,7 +354,8 @@ typedef struct {
     unsigned long rows_seen; /* bit i: some FAST call gave row i's bits */
 } stepper_arg;
 
-/* An EXACT trajectory (checked against the scalar row at the end), and after
+/* An EXACT trajectory (checked against the reference element of
+ * tests/contract.h at the end), and after
  * each step a FAST step whose bits must be those of one of the rows. */
 static void *stepper(void *p)
 {
@@ -366,8 +369,7 @@ static void *stepper(void *p)
         const adagrad_options o = step_options(k, 0), of = step_options(k, ADAGRAD_FAST);
         if (adagrad_step_f32(t.param, t.sum, t.grad, n, &o) != ADAGRAD_OK)
             atomic_fetch_add(a->failures, 1);
-        if (adagrad_step_f32_with(&adagrad_kernels_scalar, ref.param, ref.sum, ref.grad, n, &o) != ADAGRAD_OK)
-            atomic_fetch_add(a->failures, 1);
+        contract_ref_dense(&o, ref.param, ref.sum, ref.grad, n);
         /* FAST from the current state, by the public entry and by every row */
         memcpy(fast.param, t.param, n * sizeof(float));
         memcpy(fast.sum, t.sum, n * sizeof(float));
@@ -456,9 +458,9 @@ static void mt_concurrent(void **state)
     for (int i = 0; i < M; i++) {
         args[i] = (mt_arg){tensor_new(n, 50 + (uint64_t)i), i == 0 ? 3 : 0, 0, &failures};
         expect[i] = tensor_copy(&args[i].t);
-        for (int k = 0; k < 3; k++) { /* EXACT: the scalar row's bits whatever the ISA */
+        for (int k = 0; k < 3; k++) { /* EXACT: the reference's bits whatever the ISA */
             const adagrad_options o = step_options(k, 0);
-            adagrad_step_f32_with(&adagrad_kernels_scalar, expect[i].param, expect[i].sum, expect[i].grad, n, &o);
+            contract_ref_dense(&o, expect[i].param, expect[i].sum, expect[i].grad, n);
         }
     }
     atomic_store(&stop_switching, 0);

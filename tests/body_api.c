@@ -15,9 +15,10 @@
 #include <sys/prctl.h>
 #endif
 
+#include "contract.h"
 #include "guarded.h"
+#include "rng.h"
 #include "suite.h"
-#include "ulp.h"
 
 /* ---- adagrad_strerror: a distinct, named string for every status ---- */
 void test_strerror(void **state)
@@ -136,9 +137,10 @@ static bool power_of_two(double x)
 }
 
 /* Row k, which can run here, really runs: EXACT and FAST steps over more
- * elements than two of its vectors hold, with a tail, give the scalar
- * reference's s (and in EXACT its θ), write nothing past the end, and a
- * finite θ in FAST. */
+ * elements than two of its vectors hold, with a tail, give the reference
+ * element's s (contract.h), EXACT its θ, FAST its θ outside FAST's domain
+ * and θ within the row's fast_ulp inside it, and write nothing past the
+ * end. */
 static void check_row_steps(const adagrad_kernels *k, unsigned lanes)
 {
     const size_t n = 2 * (size_t)lanes + 3;
@@ -153,22 +155,97 @@ static void check_row_steps(const adagrad_kernels *k, unsigned lanes)
     for (unsigned fast = 0; fast <= ADAGRAD_FAST; fast += ADAGRAD_FAST) {
         const adagrad_options o = {.lr = 0.1f, .eps = 1e-10f, .weight_decay = 0.01f, .flags = fast};
         memcpy(rp, p0, n * sizeof *rp), memcpy(rs, s0, n * sizeof *rs);
-        assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, rp, rs, g, n, &o), ADAGRAD_OK);
+        contract_ref_dense(&o, rp, rs, g, n);
         guarded p = guarded_alloc(n, 1), s = guarded_alloc(n, 2);
         memcpy(p.data, p0, n * sizeof *p0), memcpy(s.data, s0, n * sizeof *s0);
         const int st = adagrad_step_f32_with(k, p.data, s.data, g, n, &o);
         long where;
         const bool fenced = guarded_intact(&p, &where) && guarded_intact(&s, &where);
         long bad = -1;
-        for (size_t j = 0; j < n && bad < 0; j++)
-            if (!same_f32(s.data[j], rs[j]) || (fast ? !isfinite(p.data[j]) : !same_f32(p.data[j], rp[j])))
+        for (size_t j = 0; j < n && bad < 0; j++) {
+            const bool estimates = fast && contract_fast_may_estimate(k->fast_eps_ratio, &o, s0[j], rs[j]);
+            const contract_oracle orc = contract_oracle_step(&o, p0[j], s0[j], g[j]);
+            if (!same_f32(s.data[j], rs[j]) ||
+                (estimates ? !(contract_fast_error(p.data[j], &orc, p0[j], rp[j]) <= k->fast_ulp)
+                           : !same_f32(p.data[j], rp[j])))
                 bad = (long)j;
+        }
         guarded_free(&p), guarded_free(&s);
         if (st != ADAGRAD_OK || !fenced || bad >= 0)
-            fail_msg("row %s, %s, n = %zu: status %d, sentinels %s, element %ld differs from scalar", k->name,
+            fail_msg("row %s, %s, n = %zu: status %d, sentinels %s, element %ld differs from the reference", k->name,
                      fast ? "FAST" : "EXACT", n, st, fenced ? "intact" : "overwritten", bad);
     }
     free(p0), free(s0), free(g), free(rp), free(rs);
+}
+
+/* Row k's FAST facts are live, not labels. Each FAST variant (weight decay
+ * off and on, ε outside and inside the root) steps elements of three
+ * kinds, with θ_old = 0 so that every bit of the update shows in θ:
+ *   typical   s_old in [2^-8, 2^8], inside FAST's domain;
+ *   below     s_old = 0, g² just below the row's lo (contract_fast_lo:
+ *             fast_eps_ratio·ε² with ε outside the root; with ε inside,
+ *             lo = 2^-100 and t = g² + ε is typical too);
+ *   above     g² in [lo, 2·lo).
+ * Every element follows contract.h's rule (EXACT's bits outside the domain,
+ * the row's fast_ulp inside it), and a row whose fast_ulp is not 0 must
+ * give other bits than EXACT on some typical element of every variant (its
+ * FAST kernels take estimates) and, outside the root, on some element just
+ * above lo (the kernels' lower bound is the row's ratio, not above it; the
+ * rule already holds them to EXACT below it). */
+static void check_row_fast(const adagrad_kernels *k)
+{
+    enum { KIND = 1024, N = 3 * KIND };
+    static float p[N], s[N], g[N], p0[N], s0[N];
+    rng r = rng_for(suite_seed, "kernel_table/fast");
+    for (unsigned variant = 0; variant < 4; variant++) {
+        const adagrad_options o = {.lr = 0.01f, .eps = 0x1p-20f, .weight_decay = (variant & 1) ? 0.01f : 0.0f,
+                                   .flags = ADAGRAD_FAST | ((variant & 2) ? ADAGRAD_EPS_INSIDE : 0u)};
+        const double lo = contract_fast_lo(k->fast_eps_ratio, &o);
+        for (size_t i = 0; i < N; i++) {
+            const size_t kind = i / KIND;
+            p0[i] = 0.0f;
+            if (kind == 0) {
+                s0[i] = rng_logu(&r, -8.0, 8.0, 0);
+                g[i] = rng_logu(&r, -8.0, 2.0, 1);
+            } else { /* g² in [lo/2, lo) or [lo, 2·lo) */
+                s0[i] = 0.0f;
+                g[i] = (float)sqrt(lo * (kind == 1 ? 0.5 : 1.0) * exp2(rng_unit(&r)));
+            }
+        }
+        memcpy(p, p0, sizeof p), memcpy(s, s0, sizeof s);
+        assert_int_equal(adagrad_step_f32_with(k, p, s, g, N, &o), ADAGRAD_OK);
+        size_t differ[3] = {0, 0, 0};
+        for (size_t i = 0; i < N; i++) {
+            const contract_elem e = contract_ref_elem(&o, p0[i], s0[i], g[i]);
+            const bool estimates = contract_fast_may_estimate(k->fast_eps_ratio, &o, s0[i], e.s);
+            const contract_oracle orc = contract_oracle_step(&o, p0[i], s0[i], g[i]);
+            if (!same_f32(s[i], e.s) ||
+                (estimates ? !(contract_fast_error(p[i], &orc, p0[i], e.theta) <= k->fast_ulp)
+                           : !same_f32(p[i], e.theta)))
+                fail_msg("row %s, FAST flags 0x%x wd %g: element %zu (g %a, s %a): theta %a s %a, EXACT theta %a s %a, "
+                         "%s",
+                         k->name, o.flags, (double)o.weight_decay, i, (double)g[i], (double)s0[i], (double)p[i],
+                         (double)s[i], (double)e.theta, (double)e.s,
+                         estimates ? "beyond the row's bound" : "outside FAST's domain: must be EXACT's bits");
+            differ[i / KIND] += !same_f32(p[i], e.theta);
+        }
+        const bool inside = (o.flags & ADAGRAD_EPS_INSIDE) != 0;
+        if (k->fast_ulp != 0 && differ[0] == 0)
+            fail_msg("row %s, FAST flags 0x%x wd %g: EXACT's bits on all %d typical elements: its FAST kernel takes "
+                     "no estimates, yet its fast_ulp is %d",
+                     k->name, o.flags, (double)o.weight_decay, KIND, k->fast_ulp);
+        if (k->fast_ulp != 0 && !inside && differ[2] == 0)
+            fail_msg("row %s, FAST wd %g: EXACT's bits on all %d elements with t in [lo, 2 lo), lo = %a: the "
+                     "kernels' lower bound is above fast_eps_ratio %a times eps^2",
+                     k->name, (double)o.weight_decay, KIND, lo, (double)k->fast_eps_ratio);
+        if (inside) /* lo = 2^-100: all three kinds are typical */
+            print_message("row %-10s FAST flags 0x%x wd %g: %zu of %d elements differ from EXACT\n", k->name, o.flags,
+                          (double)o.weight_decay, differ[0] + differ[1] + differ[2], N);
+        else
+            print_message("row %-10s FAST flags 0x%x wd %g: %zu of %d typical, %zu below lo, %zu above lo differ from "
+                          "EXACT\n",
+                          k->name, o.flags, (double)o.weight_decay, differ[0], KIND, differ[1], differ[2]);
+    }
 }
 
 void test_kernel_table(void **state)
@@ -255,8 +332,10 @@ void test_kernel_table(void **state)
         print_message("row %-10s %s%s: %u lanes, FAST bound %d ulp, ratio %a%s%s\n", k->name,
                       k->test_only ? "test-only, " : "", ok ? "runnable" : "not runnable", lanes, k->fast_ulp,
                       (double)k->fast_eps_ratio, ok ? "" : ": ", ok ? "" : why);
-        if (ok)
+        if (ok) {
             check_row_steps(k, lanes);
+            check_row_fast(k);
+        }
     }
 
     /* adagrad_use_isa selects library rows only */
@@ -416,7 +495,7 @@ void test_use_isa(void **state)
     const adagrad_options o = {.lr = 0.1f, .eps = 1e-10f, .weight_decay = 0.01f};
     float rp[N], rs[N];
     memcpy(rp, p0, sizeof rp), memcpy(rs, s0, sizeof rs);
-    assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, rp, rs, g, N, &o), ADAGRAD_OK);
+    contract_ref_dense(&o, rp, rs, g, N);
 
     for (int i = 0; i < ADAGRAD_ISA_COUNT; i++) {
         const adagrad_isa isa = (adagrad_isa)i, was = adagrad_active_isa();
@@ -436,7 +515,7 @@ void test_use_isa(void **state)
                     bad = j;
             guarded_free(&p), guarded_free(&s);
             if (st != ADAGRAD_OK || !fenced || bad >= 0)
-                fail_msg("after adagrad_use_isa(%s): status %d, sentinels %s, element %d differs from scalar",
+                fail_msg("after adagrad_use_isa(%s): status %d, sentinels %s, element %d differs from the reference",
                          adagrad_isa_name(isa), st, fenced ? "intact" : "overwritten", bad);
         } else {
             assert_int_equal(status, ADAGRAD_ERR_ISA);

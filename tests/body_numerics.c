@@ -5,8 +5,8 @@
  * each row sees exactly the same inputs (a row with wider vectors runs more
  * lengths, and sees the same inputs at the lengths it shares with the
  * others), and hands each step to check_step (check.c), which compares the
- * row with the scalar reference (bitwise in EXACT) and with the double
- * oracle (ulp bounds), and checks the sentinels.
+ * row with the contract's reference element (bitwise in EXACT) and double
+ * oracle (ulp bounds; contract.h), and checks the sentinels.
  */
 #include <float.h>
 #include <math.h>
@@ -15,11 +15,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "contract.h"
 #include "guarded.h"
-#include "oracle.h"
 #include "rng.h"
 #include "suite.h"
-#include "ulp.h"
 
 #define WIDEST_FIXED 16 /* floats in the widest fixed vector (AVX-512) */
 
@@ -419,12 +418,8 @@ void body_fast_worst(void **state)
     for (size_t k = 0; k < sizeof worst / sizeof worst[0]; k++) {
         const adagrad_options o = {.lr = worst[k].lr, .eps = worst[k].eps, .weight_decay = worst[k].wd,
                                    .flags = ADAGRAD_FAST};
-        adagrad_options exact = o;
-        exact.flags = 0;
-        float ep = worst[k].theta, es = worst[k].s, eg = worst[k].g;
-        assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, &ep, &es, &eg, 1, &exact), ADAGRAD_OK);
-        const oracle_result orc = oracle_step(worst[k].theta, worst[k].s, worst[k].g, &o);
-        const double scale = fmax(fabs((double)worst[k].theta), fabs(orc.delta));
+        const float ep = contract_ref_elem(&o, worst[k].theta, worst[k].s, worst[k].g).theta; /* EXACT */
+        const contract_oracle orc = contract_oracle_step(&o, worst[k].theta, worst[k].s, worst[k].g);
         guarded P = guarded_alloc(N, 0), S = guarded_alloc(N, 0);
         float *g = alloc_floats(N);
         double err = 0.0, unrounded = 0.0;
@@ -434,12 +429,8 @@ void body_fast_worst(void **state)
                 P.data[i] = worst[k].theta, S.data[i] = worst[k].s, g[i] = worst[k].g;
             assert_int_equal(adagrad_step_f32_with(row->k, P.data, S.data, g, n, &o), ADAGRAD_OK);
             for (size_t i = 0; i < n; i++) {
-                double e = theta_error(P.data[i], &orc, worst[k].theta);
-                if (e < 0.0)
-                    e = INFINITY; /* a mismatch of kind */
-                err = fmax(err, e);
-                if (isfinite(P.data[i]))
-                    unrounded = fmax(unrounded, ulp_error(P.data[i], orc.theta, scale));
+                err = fmax(err, contract_theta_error(P.data[i], &orc, worst[k].theta));
+                unrounded = fmax(unrounded, contract_theta_error_unrounded(P.data[i], &orc, worst[k].theta));
                 bitwise = bitwise && same_f32(P.data[i], ep);
             }
         }
@@ -479,8 +470,9 @@ void body_large(void **state)
 
 /* ---- trajectory: hundreds of steps on a quadratic loss ----
  * Each step is checked from the row's own state (so the oracle's per-step
- * error does not accumulate); in EXACT, an independent scalar trajectory
- * must stay bitwise identical to the row's the whole way. */
+ * error does not accumulate); in EXACT, an independent trajectory of the
+ * reference element (contract.h) must stay bitwise identical to the row's
+ * the whole way. */
 void body_trajectory(void **state)
 {
     const test_row *row = suite_row(state);
@@ -508,11 +500,10 @@ void body_trajectory(void **state)
             }
             check_step(row, &c, p, s, g, p, s);
             if (!fast) {
-                c.opt.flags &= ~ADAGRAD_FAST;
-                assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, sp, ss, sg, N, &c.opt), ADAGRAD_OK);
+                contract_ref_dense(&c.opt, sp, ss, sg, N);
                 for (size_t i = 0; i < N; i++)
                     if (!same_f32(p[i], sp[i]) || !same_f32(s[i], ss[i]))
-                        fail_msg("trajectory/%s combo %u: step %u element %zu: theta %a s %a, scalar theta %a s %a",
+                        fail_msg("trajectory/%s combo %u: step %u element %zu: theta %a s %a, reference theta %a s %a",
                                  row->name, combo, step, i, (double)p[i], (double)s[i], (double)sp[i], (double)ss[i]);
             }
         }

@@ -2,15 +2,16 @@
  * once per row.
  * SPDX-License-Identifier: MIT
  *
- *   sparse_dense       sparse EXACT == the scalar reference's dense step
- *                      applied row by row, bitwise (duplicates in order);
- *                      FAST == the row's own dense FAST row by row, and
- *                      within the row's fast_ulp of the double oracle
+ *   sparse_dense       sparse EXACT == the contract's reference element
+ *                      (contract.h) applied row by row, bitwise (duplicates
+ *                      in order); FAST == the row's own dense FAST row by
+ *                      row, and on rows named once EXACT's bits outside
+ *                      FAST's domain, within the row's fast_ulp inside it
  *   sparse_duplicates  both duplicate semantics, sparse and row-wise,
  *                      against references built here
  *   rowwise            bitwise against the canonical order of adagrad.h
- *                      written out here, and within a bound of the double
- *                      formula; FAST gives EXACT's bits
+ *                      (contract_ref_rowwise), and within contract.h's
+ *                      bound of the double formula; FAST gives EXACT's bits
  *   sparse_errors      every bad input: its status, and every byte of
  *                      every buffer (workspace included) untouched
  * Each runs the int64 and the int32 entry points, through the row
@@ -25,11 +26,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "contract.h"
 #include "guarded.h"
 #include "rng.h"
 #include "sparse.h"
 #include "suite.h"
-#include "ulp.h"
 
 /* ---- helpers ---- */
 
@@ -161,14 +162,17 @@ void body_sparse_dense(void **state)
                     fail_msg("sparse_dense/%s: grads written", row->name);
 
                 /* the reference: the dense step row by row, in list order (EXACT:
-                 * the scalar reference's; FAST: this row's own dense kernel) */
+                 * the reference element's; FAST: this row's own dense kernel) */
                 memcpy(rt, t0, rows * dim * sizeof(float));
                 memcpy(rs, s0, rows * dim * sizeof(float));
-                const adagrad_kernels *ref = fast ? row->k : &adagrad_kernels_scalar;
                 for (size_t k = 0; k < n; k++) {
                     const size_t q = (size_t)ix.i64[k];
-                    assert_int_equal(adagrad_step_f32_with(ref, rt + q * dim, rs + q * dim, g + k * dim, dim, &opt),
-                                     ADAGRAD_OK);
+                    if (fast)
+                        assert_int_equal(
+                            adagrad_step_f32_with(row->k, rt + q * dim, rs + q * dim, g + k * dim, dim, &opt),
+                            ADAGRAD_OK);
+                    else
+                        contract_ref_dense(&opt, rt + q * dim, rs + q * dim, g + k * dim, dim);
                 }
                 char what[96];
                 snprintf(what, sizeof what, "sparse_dense dim %zu flags 0x%x wd %d %s%s", dim, opt.flags, (int)(fi & 1),
@@ -176,7 +180,8 @@ void body_sparse_dense(void **state)
                 expect_same(row, what, "table", tb.data, rt, rows * dim, dim);
                 expect_same(row, what, "sum", sb.data, rs, rows * dim, dim);
 
-                /* FAST: rows touched once against the double oracle */
+                /* FAST: rows touched once against the reference element and
+                 * the double oracle (contract.h) */
                 if (fast) {
                     for (size_t k = 0; k < n; k++) {
                         const size_t q = (size_t)ix.i64[k];
@@ -184,17 +189,20 @@ void body_sparse_dense(void **state)
                             continue;
                         for (size_t j = 0; j < dim; j++) {
                             const size_t e = q * dim + j;
-                            const float got = tb.data[e];
-                            if (fast_must_match_exact(row->k, t0[e], s0[e], sb.data[e], g[k * dim + j], &opt))
+                            const float got = tb.data[e], gr = g[k * dim + j];
+                            const contract_elem ex = contract_ref_elem(&opt, t0[e], s0[e], gr);
+                            if (!contract_fast_may_estimate(row->k->fast_eps_ratio, &opt, s0[e], ex.s)) {
+                                if (!same_f32(got, ex.theta))
+                                    fail_msg("%s/%s: FAST theta %a at row %zu col %zu, EXACT %a (must be bitwise here)",
+                                             what, row->name, (double)got, q, j, (double)ex.theta);
                                 continue;
-                            const oracle_result o = oracle_step(t0[e], s0[e], g[k * dim + j], &opt);
-                            if (!o.theta_domain)
-                                continue;
-                            const double err = theta_error(got, &o, t0[e]);
+                            }
+                            const contract_oracle o = contract_oracle_step(&opt, t0[e], s0[e], gr);
+                            const double err = contract_fast_error(got, &o, t0[e], ex.theta);
                             checked++;
-                            if (err > worst_fast)
+                            if (o.theta_domain && err > worst_fast)
                                 worst_fast = err;
-                            if (err < 0 || err > row->k->fast_ulp + (row->k->fast_ulp == 0 ? EXACT_THETA_ULP : 0))
+                            if (!(err <= row->k->fast_ulp))
                                 fail_msg("%s/%s: FAST theta error %.3f ulp at row %zu col %zu (bound %d)", what,
                                          row->name, err, q, j, row->k->fast_ulp);
                         }
@@ -211,33 +219,7 @@ void body_sparse_dense(void **state)
                   row->name, worst_fast, checked, row->k->fast_ulp);
 }
 
-/* ---- rowwise: the canonical order, written out independently ---- */
-
-static float canonical_rowwise(float *param, float *row_sum, const float *grad, size_t dim, const adagrad_options *o)
-{
-    float p[16];
-    for (int k = 0; k < 16; k++)
-        p[k] = 0.0f;
-    for (size_t j = 0; j < dim; j++) {
-        float g = (o->flags & ADAGRAD_MAXIMIZE) ? -grad[j] : grad[j];
-        if (o->weight_decay != 0.0f)
-            g = fmaf(o->weight_decay, param[j], g);
-        p[j % 16] = fmaf(g, g, p[j % 16]);
-    }
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++)
-            p[k] = p[k] + p[k + w];
-    const float s = *row_sum + p[0] / (float)dim;
-    *row_sum = s;
-    const float d = (o->flags & ADAGRAD_EPS_INSIDE) ? sqrtf(s + o->eps) : sqrtf(s) + o->eps;
-    for (size_t j = 0; j < dim; j++) {
-        float g = (o->flags & ADAGRAD_MAXIMIZE) ? -grad[j] : grad[j];
-        if (o->weight_decay != 0.0f)
-            g = fmaf(o->weight_decay, param[j], g);
-        param[j] = param[j] + (-o->lr * g) / d;
-    }
-    return s;
-}
+/* ---- rowwise: the canonical order (contract_ref_rowwise) ---- */
 
 static const size_t row_dims[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,  17,  18,
                                   19, 20, 23, 24, 25, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 127, 128, 129,
@@ -299,11 +281,9 @@ void body_rowwise(void **state)
                                                                       : sqrt(s) + (double)opt.eps;
                     float old[1024];
                     memcpy(old, rt + q * dim, dim * sizeof(float));
-                    const float s_new = canonical_rowwise(rt + q * dim, &rs[q], gk, dim, &opt);
-                    /* bound: the 16-way sum rounds ≤ ⌈dim/16⌉ + 4 times over
-                     * non-negative terms, g² (with decay) 2 more, the division
-                     * and the addition 1 each, the oracle ½: ⌈dim/16⌉ + 9 */
-                    const double bound_s = ceil((double)dim / 16.0) + 9.0;
+                    contract_ref_rowwise(&opt, rt + q * dim, &rs[q], gk, dim);
+                    const float s_new = rs[q];
+                    const double bound_s = contract_rowwise_s_ulp(dim), bound_t = contract_rowwise_theta_ulp(dim);
                     const double es = ulp_error(s_new, s, s);
                     if (es > worst_s)
                         worst_s = es;
@@ -313,13 +293,12 @@ void body_rowwise(void **state)
                         double gj = (opt.flags & ADAGRAD_MAXIMIZE) ? -(double)gk[j] : (double)gk[j];
                         gj += (double)opt.weight_decay * (double)old[j];
                         const double delta = -(double)opt.lr * gj / d;
-                        const double scale = fmax(fabs((double)old[j]), fabs(delta));
-                        const double et = ulp_error(rt[q * dim + j], (double)old[j] + delta, scale);
+                        const double et =
+                            ulp_error(rt[q * dim + j], (double)old[j] + delta, contract_theta_scale(old[j], delta));
                         if (et > worst_theta)
                             worst_theta = et;
-                        if (et > bound_s / 2 + EXACT_THETA_ULP)
-                            fail_msg("rowwise/%s dim %zu: theta error %.2f ulp > %.1f", row->name, dim, et,
-                                     bound_s / 2 + EXACT_THETA_ULP);
+                        if (et > bound_t)
+                            fail_msg("rowwise/%s dim %zu: theta error %.2f ulp > %.1f", row->name, dim, et, bound_t);
                     }
                 }
                 char what[96];
@@ -342,13 +321,10 @@ void body_rowwise(void **state)
 
 /* The reference for ADAGRAD_SUM_DUPLICATES: per distinct row (in first
  * occurrence order), the gradient rows summed in list order, one step of
- * the scalar reference. */
+ * the reference element (contract.h). */
 static void summed_reference(bool rowwise, float *t, float *a, size_t dim, const idx_list *ix, const float *g,
-                             const adagrad_options *sparse_opt)
+                             const adagrad_options *opt)
 {
-    adagrad_options dense = *sparse_opt; /* the dense step knows no sparse flags */
-    dense.flags &= ADAGRAD_ALL_FLAGS;
-    const adagrad_options *opt = &dense;
     float *acc = malloc(dim * sizeof(float));
     if (!acc)
         abort();
@@ -365,10 +341,9 @@ static void summed_reference(bool rowwise, float *t, float *a, size_t dim, const
                     acc[j] = acc[j] + g[e * dim + j];
         const size_t q = (size_t)ix->i64[k];
         if (rowwise)
-            canonical_rowwise(t + q * dim, a + q, acc, dim, opt);
+            contract_ref_rowwise(opt, t + q * dim, a + q, acc, dim);
         else
-            assert_int_equal(adagrad_step_f32_with(&adagrad_kernels_scalar, t + q * dim, a + q * dim, acc, dim, opt),
-                             ADAGRAD_OK);
+            contract_ref_dense(opt, t + q * dim, a + q * dim, acc, dim);
     }
     free(acc);
 }
@@ -439,10 +414,9 @@ void body_sparse_duplicates(void **state)
                         for (size_t k = 0; k < n; k++) {
                             const size_t q = (size_t)ix.i64[k];
                             if (rowwise)
-                                canonical_rowwise(rt + q * dim, ra + q, g + k * dim, dim, &opt);
+                                contract_ref_rowwise(&opt, rt + q * dim, ra + q, g + k * dim, dim);
                             else
-                                adagrad_step_f32_with(&adagrad_kernels_scalar, rt + q * dim, ra + q * dim, g + k * dim,
-                                                      dim, &opt);
+                                contract_ref_dense(&opt, rt + q * dim, ra + q * dim, g + k * dim, dim);
                         }
                     }
                     char what[128];

@@ -12,36 +12,6 @@
 #include <string.h>
 
 #include "guarded.h"
-#include "oracle.h"
-#include "ulp.h"
-
-bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_old, float s_new, float grad,
-                           const adagrad_options *opt)
-{
-    const bool inside = (opt->flags & ADAGRAD_EPS_INSIDE) != 0;
-    if (!(opt->lr < 0x1p100f) || (!inside && opt->eps > 0x1p99f))
-        return true; /* the whole call runs EXACT */
-    if (signbit(s_old) || isnan(s_old))
-        return true; /* FAST needs an accumulator ≥ +0 */
-    float g = (opt->flags & ADAGRAD_MAXIMIZE) ? -grad : grad;
-    if (opt->weight_decay != 0.0f)
-        g = fmaf(opt->weight_decay, theta_old, g);
-    const float t = inside ? s_new + opt->eps : s_new;
-    if (!(t >= 0x1p-100f && t <= 0x1p100f) || !isfinite(theta_old) || !isfinite(g) || !isfinite(-opt->lr * g))
-        return true;
-    /* ε outside the root: a radicand below the row's fast_eps_ratio·ε²
-     * (rounded to binary32 by the kernels) goes EXACT; the suite holds the
-     * row to half of it, clear of that rounding. */
-    if (!inside && (double)t < 0.5 * (double)k->fast_eps_ratio * (double)opt->eps * (double)opt->eps)
-        return true;
-    /* |Δ| ≥ 2^127 must give EXACT's bits too: FAST never overflows where
-     * EXACT does not. The domain tests above already exclude it (η < 2^100
-     * and s_old ≥ +0 give |Δ| ≤ η(1 + 2^-20)), so this line only guards the
-     * test itself; the margin keeps it clear of Δ's rounding here. */
-    const float d = inside ? sqrtf(t) : sqrtf(s_new) + opt->eps;
-    const float delta = (-opt->lr * g) / d;
-    return !(fabsf(delta) < 0x1.00001p127f);
-}
 
 const adagrad_kernels *fast_twin(const adagrad_kernels *k)
 {
@@ -90,33 +60,14 @@ static void note_bad(report *r, const char *fmt, ...)
     }
 }
 
-/* θ error against the oracle, in ulp of max(|θ_old|, |Δ|); both results
- * finite, or +-FLT_MAX against an infinity of the same sign (one step of
- * rounding at the top of the range). Negative: a mismatch of kind. */
-double theta_error(float got, const oracle_result *o, float theta_old)
+__attribute__((noinline)) int reference_flags(const adagrad_options *opt, float *param, float *sum,
+                                              const float *grad, size_t n)
 {
-    const double scale = fmax(fabs((double)theta_old), fabs(o->delta));
-    if (isfinite(got) && isfinite(o->theta_ref))
-        return ulp_error(got, o->theta_ref, scale);
-    if (same_f32(got, o->theta_ref))
-        return 0.0;
-    if (!isnan(got) && !isnan(o->theta_ref) && signbit(got) == signbit(o->theta_ref) &&
-        (fabsf(got) == FLT_MAX || fabsf(o->theta_ref) == FLT_MAX))
-        return 0x1p104 / ulp_of(scale);
-    return -1.0;
-}
-
-/* s error against the oracle, in ulp of s; negative for a mismatch of kind. */
-static double s_error(float got, const oracle_result *o)
-{
-    if (isfinite(got) && isfinite(o->s_ref))
-        return ulp_error(got, o->s_ref, o->s);
-    if (same_f32(got, o->s_ref))
-        return 0.0;
-    if (!isnan(got) && !isnan(o->s_ref) && signbit(got) == signbit(o->s_ref) &&
-        (fabsf(got) == FLT_MAX || fabsf(o->s_ref) == FLT_MAX))
-        return 1.0;
-    return -1.0;
+    feclearexcept(FE_ALL_EXCEPT);
+    contract_ref_dense(opt, param, sum, grad, n);
+    const int flags = fetestexcept(CHECKED_FP_FLAGS);
+    feclearexcept(FE_ALL_EXCEPT);
+    return flags;
 }
 
 #define F "%.9g (0x%08" PRIx32 ")"
@@ -130,6 +81,7 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
     const int fast = (opt->flags & ADAGRAD_FAST) != 0;
     const int mode = fast ? MODE_FAST : MODE_EXACT;
     const double fast_bound = row->k->fast_ulp;
+    const float fast_ratio = row->k->fast_eps_ratio;
 
     guarded P = guarded_alloc(n, c->mis[0]), S = guarded_alloc(n, c->mis[1]),
             G = guarded_alloc(n, c->mis[2]);
@@ -138,7 +90,8 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
         memcpy(S.data, sum0, n * sizeof(float));
         memcpy(G.data, grad, n * sizeof(float));
     }
-    /* The scalar reference, EXACT (FAST is checked against EXACT's bits). */
+    /* The reference element (contract.h), EXACT: independent of every row,
+     * the scalar one included; FAST is checked against EXACT's bits. */
     float *ref_p = malloc((n ? n : 1) * sizeof(float)), *ref_s = malloc((n ? n : 1) * sizeof(float));
     if (!ref_p || !ref_s)
         abort();
@@ -146,12 +99,7 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
         memcpy(ref_p, param0, n * sizeof(float));
         memcpy(ref_s, sum0, n * sizeof(float));
     }
-    adagrad_options exact = *opt;
-    exact.flags &= ~ADAGRAD_FAST;
-    feclearexcept(FE_ALL_EXCEPT);
-    const int ref_status = adagrad_step_f32_with(&adagrad_kernels_scalar, ref_p, ref_s, grad, n, &exact);
-    const int ref_flags = fetestexcept(CHECKED_FP_FLAGS);
-    feclearexcept(FE_ALL_EXCEPT);
+    const int ref_flags = reference_flags(opt, ref_p, ref_s, grad, n);
     const int status = adagrad_step_f32_with(row->k, P.data, S.data, G.data, n, opt);
     const int flags = fetestexcept(CHECKED_FP_FLAGS);
     feclearexcept(FE_ALL_EXCEPT);
@@ -184,8 +132,8 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
     size_t at_t = 0, at_s = 0;
 
     long where;
-    if (status != ADAGRAD_OK || ref_status != ADAGRAD_OK)
-        note_bad(&r, "status %d (%s), scalar %d", status, adagrad_strerror(status), ref_status);
+    if (status != ADAGRAD_OK)
+        note_bad(&r, "status %d (%s)", status, adagrad_strerror(status));
     else if (!guarded_intact(&P, &where))
         note_bad(&r, "param: sentinel at element %ld overwritten", where);
     else if (!guarded_intact(&S, &where))
@@ -195,54 +143,45 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
     else if (n && memcmp(G.data, grad, n * sizeof(float)) != 0)
         note_bad(&r, "grad was written to");
     else if (flags != ref_flags)
-        note_bad(&r, "raised %s where the scalar reference raised %s", fp_flags_name(flags), fp_flags_name(ref_flags));
+        note_bad(&r, "raised %s where the reference raised %s", fp_flags_name(flags), fp_flags_name(ref_flags));
     else {
         for (size_t i = 0; i < n; i++) {
             const float p = P.data[i], s = S.data[i];
-            const oracle_result o = oracle_step(param0[i], sum0[i], grad[i], opt);
+            const contract_oracle o = contract_oracle_step(opt, param0[i], sum0[i], grad[i]);
             const char *why = NULL;
             char twin_why[120];
-            double et = 0.0, es = o.s_domain ? s_error(s, &o) : 0.0;
+            double et = 0.0, es = o.s_domain ? contract_s_error(s, &o) : 0.0;
             double eu = 0.0; /* θ against the unrounded double, for the summary only */
-            bool estimated = false; /* FAST may have used the estimates here */
+            bool estimated = false; /* FAST may have used the estimates here, and the oracle judges it */
 
             if (!same_f32(s, ref_s[i]))
-                why = "s differs from the scalar reference";
-            else if (es < 0.0 || es > (opt->weight_decay != 0.0f ? EXACT_S_ULP_WD : EXACT_S_ULP))
+                why = "s differs from the reference";
+            else if (es > contract_exact_s_ulp(opt))
                 why = "s too far from the double oracle";
             else if (twin_p && !same_f32(p, twin_p[i])) {
                 snprintf(twin_why, sizeof twin_why, "FAST theta differs from %s FAST's " F " (must be bitwise)",
                          twin->name, FV(twin_p[i]));
                 why = twin_why;
-            } else if (!fast || fast_bound == 0.0 ||
-                     fast_must_match_exact(row->k, param0[i], sum0[i], ref_s[i], grad[i], opt)) {
+            } else if (!fast || !contract_fast_may_estimate(fast_ratio, opt, sum0[i], ref_s[i])) {
                 if (!same_f32(p, ref_p[i]))
                     why = fast ? "FAST theta differs from EXACT (must be bitwise here)"
-                               : "theta differs from the scalar reference";
+                               : "theta differs from the reference";
                 else if (o.theta_domain) {
-                    et = theta_error(p, &o, param0[i]);
-                    if (et < 0.0 || (!fast && et > EXACT_THETA_ULP))
+                    et = contract_theta_error(p, &o, param0[i]);
+                    if (et > CONTRACT_EXACT_THETA_ULP)
                         why = "theta too far from the double oracle";
                 }
-            } else if (isfinite(p) != isfinite(ref_p[i])) {
-                why = "FAST theta is finite where EXACT's is not, or the reverse";
-            } else if (o.theta_domain) {
-                estimated = true;
-                et = theta_error(p, &o, param0[i]);
-                if (et < 0.0 || et > fast_bound)
-                    why = "FAST theta beyond the row's bound from the double oracle";
             } else {
-                /* No oracle here: FAST against EXACT, in ulp of max(|θ_old|, |Δ_exact|). */
-                const double d = (double)ref_p[i] - (double)param0[i];
-                if (!isfinite(ref_p[i]) || !isfinite(p))
-                    et = same_f32(p, ref_p[i]) ? 0.0 : -1.0;
-                else
-                    et = ulp_error(p, ref_p[i], fmax(fabs((double)param0[i]), fabs(d)));
-                if (et < 0.0 || et > fast_bound)
-                    why = "FAST theta beyond the row's bound from EXACT";
+                estimated = o.theta_domain;
+                et = contract_fast_error(p, &o, param0[i], ref_p[i]);
+                if (!(et <= fast_bound) && isfinite(p) != isfinite(ref_p[i]))
+                    why = "FAST theta is finite where EXACT's is not, or the reverse";
+                else if (!(et <= fast_bound))
+                    why = o.theta_domain ? "FAST theta beyond the row's bound from the double oracle"
+                                         : "FAST theta beyond the row's bound from EXACT";
             }
-            if (o.theta_domain && isfinite(p) && isfinite(o.theta_ref))
-                eu = ulp_error(p, o.theta, fmax(fabs((double)param0[i]), fabs(o.delta)));
+            if (o.theta_domain)
+                eu = contract_theta_error_unrounded(p, &o, param0[i]);
             /* the summary shows failing elements' errors too */
             if ((!fast || estimated) && et > worst_t)
                 worst_t = et, at_t = i;
@@ -255,7 +194,7 @@ void check_step(const test_row *row, const step_case *c, const float *param0, co
                          "element %zu: %s\n"
                          "    in:  theta=" F " s=" F " g=" F "\n"
                          "    got: theta=" F " s=" F "\n"
-                         "    ref: theta=" F " s=" F " (scalar EXACT)\n"
+                         "    ref: theta=" F " s=" F " (the reference element, EXACT)\n"
                          "    oracle: theta=%.17g s=%.17g delta=%.17g (domain s %d theta %d); err theta %.3g s %.3g ulp",
                          i, why, FV(param0[i]), FV(sum0[i]), FV(grad[i]), FV(p), FV(s), FV(ref_p[i]),
                          FV(ref_s[i]), o.theta, o.s, o.delta, (int)o.s_domain, (int)o.theta_domain, et, es);

@@ -1,5 +1,6 @@
-/* libadagrad tests — one checked step: run a row, compare it with the scalar
- * reference and the double oracle, and look at every sentinel.
+/* libadagrad tests — one checked step: run a row, compare it with the
+ * contract's reference element and double oracle (contract.h), and look at
+ * every sentinel.
  * SPDX-License-Identifier: MIT
  */
 #ifndef ADAGRAD_TESTS_CHECK_H
@@ -8,46 +9,8 @@
 #include <fenv.h>
 #include <stddef.h>
 
-#include "oracle.h"
+#include "contract.h"
 #include "suite.h"
-
-/* Bounds against the double oracle rounded once to binary32 (ulp; see
- * ulp.h and oracle.h). u = 2^-24 is the relative error of one binary32
- * rounding; an error of k·u relative to x is less than k ulp(x).
- *
- * s, no weight decay: binary32 rounds g·g + s once (fma); the oracle rounds
- * the double value once more, which can differ from a single rounding only
- * by that double rounding: ≤ 1 ulp.
- *
- * s, weight decay: the contract rounds g = fma(λ, θ, ±grad) to binary32
- * before squaring it (|δg| ≤ u·|g|), which moves g·g by up to 2u·g·g ≤
- * 2u·s; with the fma's and the oracle's roundings: < 3.5 ulp of s, so ≤ 3
- * in whole steps. (Measured: 2. Any implementation of the contract, torch
- * included, is that far from the unrounded formula.)
- *
- * θ, EXACT: relative errors add up along the contract's operations: g ≤ u
- * (decay only), s ≤ 3u, √s ≤ 2.5u, d = √s + ε ≤ 3.5u (√(s + ε): 3u), η·g ≤
- * 2u, Δ = η·g / d ≤ 6.5u, so < 6.5 ulp(Δ) ≤ 6.5 ulp(max(|θ_old|, |Δ|));
- * the final addition and the oracle's own rounding add ½ ulp(θ_new) each,
- * and ulp(θ_new) ≤ 2 ulp(max): ≤ 8.5 ulp. (Measured over ~10^8 random
- * elements: 4; against the unrounded double 4.2. The summary prints both.)
- *
- * θ, FAST: the row's documented bound (adagrad_kernels.fast_ulp, from the
- * ADAGRAD_FAST_ULP_* macros of adagrad.h), in the same metric. A row whose
- * fast_ulp is 0 (the scalar reference) must give EXACT's bits in FAST. */
-#define EXACT_S_ULP 1.0
-#define EXACT_S_ULP_WD 3.0
-#define EXACT_THETA_ULP 8.5
-
-/* Which elements row k's FAST kernel must compute the EXACT way (bitwise
- * equal to EXACT), from FAST's domain in adagrad.h: every element of a call
- * with η ≥ 2^100 (or ε > 2^99 outside the root); an accumulator before the
- * step that is not ≥ +0 (negative, −0, NaN); a radicand t (s, or s + ε)
- * outside [2^-100, 2^100] (zero, subnormal, huge, inf, NaN) or, with ε
- * outside the root, below half the row's fast_eps_ratio·ε²; a non-finite
- * θ, gradient or η·g; an update |Δ| that reaches 2^127. */
-bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_old, float s_new, float grad,
-                           const adagrad_options *opt);
 
 /* The row whose FAST bits row k's FAST gives, lane for lane, or NULL:
  * sve's FAST is NEON's formula on the same architectural FRSQRTE/FRSQRTS
@@ -55,15 +18,17 @@ bool fast_must_match_exact(const adagrad_kernels *k, float theta_old, float s_ol
  * length. */
 const adagrad_kernels *fast_twin(const adagrad_kernels *k);
 
-/* θ's error against the oracle in ulp of max(|θ_old|, |Δ|) (±FLT_MAX next
- * to an infinity of the same sign counts as one step); negative when the
- * two differ in kind (finite against NaN, opposite infinities...). */
-double theta_error(float got, const oracle_result *o, float theta_old);
-
-/* The exception flags a step may raise only where the scalar reference
- * raises them on the same elements (adagrad.h); FE_INEXACT and
- * FE_UNDERFLOW are not part of the promise. */
+/* The exception flags a step may raise only where the contract's
+ * operations, one element at a time, raise them (adagrad.h; measured on
+ * contract.h's reference); FE_INEXACT and FE_UNDERFLOW are not part of the
+ * promise. */
 #define CHECKED_FP_FLAGS (FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW)
+
+/* The CHECKED_FP_FLAGS the reference raises: contract_ref_dense over
+ * (param, sum, grad), in place, between clearing and reading the flags.
+ * It is not inlined, so no compiler (none models the floating-point
+ * environment) moves the arithmetic out from between the two. */
+int reference_flags(const adagrad_options *opt, float *param, float *sum, const float *grad, size_t n);
 
 /* "FE_INVALID|FE_OVERFLOW", or "none": a static string per combination. */
 const char *fp_flags_name(int flags);
@@ -81,16 +46,18 @@ typedef struct step_case {
 } step_case;
 
 /* One step of `row` on copies of (param0, sum0, grad) in fenced buffers,
- * checked against everything the contract promises:
+ * checked against everything the contract promises (contract.h):
  *   - status ADAGRAD_OK; no sentinel word changed; grad untouched;
- *   - the CHECKED_FP_FLAGS raised equal those of the scalar reference;
- *   - s bitwise equal to the scalar reference (EXACT and FAST alike);
- *   - EXACT: θ bitwise equal to the scalar reference;
- *   - FAST: θ bitwise equal to EXACT where fast_must_match_exact, else
- *     finite exactly where EXACT's is (no overflow of its own) and within
- *     the row's fast_ulp of the oracle (or of EXACT where the oracle has no
- *     say); on a row with a FAST twin (fast_twin), θ bitwise the twin's;
- *   - s and θ within the bounds above of the double oracle.
+ *   - the CHECKED_FP_FLAGS raised equal those of the reference element
+ *     (contract_ref_elem, EXACT) over the same inputs;
+ *   - s bitwise equal to the reference's (EXACT and FAST alike);
+ *   - EXACT: θ bitwise equal to the reference's;
+ *   - FAST: θ bitwise equal to EXACT's where contract_fast_may_estimate
+ *     says no, else within the row's fast_ulp by contract_fast_error (the
+ *     oracle, or EXACT where the oracle has no say; finite exactly where
+ *     EXACT is); on a row with a FAST twin (fast_twin), θ bitwise the
+ *     twin's;
+ *   - s and θ within contract.h's bounds of the double oracle.
  * Fails the running test with a description of the first bad element (and
  * the count of bad ones). The row's results are copied to out_param /
  * out_sum when those are not NULL. */

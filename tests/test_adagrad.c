@@ -185,7 +185,7 @@ int main(void)
     if (!tests || !names)
         return 2;
     /* The row-independent tests first, then body by body, row by row (the
-     * torch replay last: its buffers are the header's own, unfenced, so a
+     * torch replay last: its buffers are plain allocations, unfenced, so a
      * kernel that writes past the end can abort the process there). */
     size_t t = 0;
     for (size_t b = 0; b < COUNT(once); b++, t++)
@@ -207,7 +207,7 @@ int main(void)
 
     printf("\nworst error against the double oracle, in ulp (bounds: EXACT theta %g, s %g, s with weight decay %g;"
            " FAST theta: the row's fast_ulp):\n",
-           EXACT_THETA_ULP, EXACT_S_ULP, EXACT_S_ULP_WD);
+           CONTRACT_EXACT_THETA_ULP, CONTRACT_EXACT_S_ULP, CONTRACT_EXACT_S_ULP_WD);
     for (size_t r = 0; r < nrows; r++) {
         if (!rows[r].supported) {
             printf("  %-11s skipped: %s\n", rows[r].name, rows[r].skip_reason);

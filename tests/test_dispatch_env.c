@@ -6,7 +6,8 @@
  * Before anything else touches the library, THREADS threads wait on a
  * barrier and then all make their first call at the same moment: half ask
  * adagrad_active_isa(), half run a step through adagrad_step_f32. All must
- * see the same ISA, and the steps must give the scalar reference's bits.
+ * see the same ISA, and the steps must give the bits of the contract's
+ * reference element (tests/contract.h).
  *
  * Expectation: the ISA named by ADAGRAD_ISA when it is available, otherwise
  * the best available one; a non-empty name that is not used must be
@@ -24,8 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "contract.h"
 #include "dispatch.h"
-#include "ulp.h"
 
 #define THREADS 8
 #define N 19
@@ -153,17 +154,17 @@ int main(void)
     else
         CHECK(*warning == '\0', "unexpected output on stderr: %s", warning);
 
-    /* The threads' steps: the scalar reference's bits (EXACT is the same everywhere). */
+    /* The threads' steps: the reference's bits (EXACT is the same everywhere). */
     float rp[N], rs[N]; /* every thread started from this state */
     for (int i = 0; i < N; i++) {
         rp[i] = 0.5f * (float)(i - 9);
         rs[i] = (float)i * 0.25f;
     }
-    CHECK(adagrad_step_f32_with(&adagrad_kernels_scalar, rp, rs, grad, N, &opt) == ADAGRAD_OK, "scalar step");
+    contract_ref_dense(&opt, rp, rs, grad, N);
     for (int t = 0; t < THREADS; t++)
         for (int i = 0; i < N; i++)
             CHECK(same_f32(params[t][i], rp[i]) && same_f32(sums[t][i], rs[i]),
-                  "thread %d element %d: %a/%a, scalar %a/%a", t, i, (double)params[t][i], (double)sums[t][i],
+                  "thread %d element %d: %a/%a, reference %a/%a", t, i, (double)params[t][i], (double)sums[t][i],
                   (double)rp[i], (double)rs[i]);
 
     printf("%s\n", failures ? "FAILED" : "ok");

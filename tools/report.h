@@ -211,9 +211,6 @@ typedef struct report_sparse_config {
 /* Times the sparse section and fills run->sparse*. Returns 0, or -1
  * (message printed) when memory runs out. */
 int report_measure_sparse(report_run *run, const report_config *cfg, const report_sparse_config *sc);
-/* docs/design.md's θ error of one element after one step, in ulp (see the .c). */
-double report_theta_error_ulp(float theta_old, float sum_old, float grad, float lr, float eps,
-                              float theta_new);
 
 /* ---- A small JSON reader (report_json.c) ---- */
 typedef enum { RJSON_NULL, RJSON_BOOL, RJSON_NUMBER, RJSON_STRING, RJSON_ARRAY, RJSON_OBJECT } rjson_type;

@@ -11,8 +11,9 @@
  *     with mask 0: every bit is kept, so it runs on the steps' own table and
  *     accumulators, the same physical pages;
  *   - a plain C loop: what a trainer writes without the library, applying
- *     the contract per element (row-wise: the canonical order of the mean),
- *     no prefetch, no SIMD kernel. It is checked to give the library's bits.
+ *     the contract per element (row-wise: the canonical order of the mean)
+ *     with tests/contract.h's reference, no prefetch, no SIMD kernel. It
+ *     is checked to give the library's bits.
  * Indices are uniform or Zipf(1.05) (hot ranks scattered over the table by a
  * multiplicative hash), 16 lists of `batch` indices used in turn so that a
  * step does not find the previous step's rows in cache. One table of
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contract.h"
 #include "dispatch.h"
 #include "report.h"
 #include "sparse.h"
@@ -94,41 +96,30 @@ double report_sparse_vs_loop(const report_run *run, const report_sparse_result *
 
 /* ---- The plain loops and the roofline ---- */
 
-/* The contract per element, as a trainer would write it (no weight decay,
- * ε outside the root, minimising): s ← fma(g, g, s); θ ← θ + (−η·g)/(√s + ε). */
+/* The options of every step of the section: the default variant (no
+ * weight decay, ε outside the root, minimising). A constant the loops
+ * below see, so their option tests fold away as in a trainer's own loop. */
+static const adagrad_options opt_exact = {.lr = REPORT_LR, .eps = REPORT_EPS};
+
+/* The contract per element, as a trainer would write it: the reference
+ * element of contract.h, s ← fma(g, g, s); θ ← θ + (−η·g)/(√s + ε), over
+ * each named row in list order. */
 static void loop_sparse(float *table, float *sum, size_t dim, const int64_t *idx, const float *grads, size_t batch)
 {
-    const float neg_lr = -REPORT_LR, eps = REPORT_EPS;
-    for (size_t k = 0; k < batch; k++) {
-        float *p = table + (size_t)idx[k] * dim, *s = sum + (size_t)idx[k] * dim;
-        const float *g = grads + k * dim;
-        for (size_t j = 0; j < dim; j++) {
-            s[j] = fmaf(g[j], g[j], s[j]);
-            p[j] = p[j] + (neg_lr * g[j]) / (sqrtf(s[j]) + eps);
-        }
-    }
+    for (size_t k = 0; k < batch; k++)
+        contract_ref_dense(&opt_exact, table + (size_t)idx[k] * dim, sum + (size_t)idx[k] * dim, grads + k * dim,
+                           dim);
 }
 
 /* Row-wise: the mean of g² in adagrad.h's canonical order (16 partial sums,
- * the fixed tree), then one accumulator and one denominator per row. */
+ * the fixed tree), then one accumulator and one denominator per row
+ * (contract_ref_rowwise). */
 static void loop_rowwise(float *table, float *row_sum, size_t dim, const int64_t *idx, const float *grads,
                          size_t batch)
 {
-    const float neg_lr = -REPORT_LR, eps = REPORT_EPS;
     for (size_t k = 0; k < batch; k++) {
         const size_t r = (size_t)idx[k];
-        float *p = table + r * dim;
-        const float *g = grads + k * dim;
-        float part[16] = {0};
-        for (size_t j = 0; j < dim; j++)
-            part[j % 16] = fmaf(g[j], g[j], part[j % 16]);
-        for (size_t w = 8; w >= 1; w /= 2)
-            for (size_t i = 0; i < w; i++)
-                part[i] += part[i + w];
-        row_sum[r] = row_sum[r] + part[0] / (float)dim;
-        const float d = sqrtf(row_sum[r]) + eps;
-        for (size_t j = 0; j < dim; j++)
-            p[j] = p[j] + (neg_lr * g[j]) / d;
+        contract_ref_rowwise(&opt_exact, table + r * dim, row_sum + r, grads + k * dim, dim);
     }
 }
 
@@ -208,8 +199,6 @@ typedef struct sbench {
     skernel ks[8];
     size_t k_count;
 } sbench;
-
-static const adagrad_options opt_exact = {.lr = REPORT_LR, .eps = REPORT_EPS};
 
 static void run_batch(void *ctx, size_t kernel, size_t iters)
 {
