@@ -79,6 +79,10 @@ void body_torch_sparse(void **state); /* body_torch_sparse.c */
 void body_fp_flags(void **state);
 void body_fp_traps(void **state);
 void body_traffic(void **state); /* body_traffic.c */
+/* body_general.c: the general API (adagrad_dense, adagrad_sparse) */
+void body_general_dense(void **state);
+void body_general_sparse(void **state);
+void body_general_errors(void **state);
 #ifdef ADAGRAD_TEST_HAVE_TORCH
 void body_torch(void **state);
 #endif

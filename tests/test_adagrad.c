@@ -118,6 +118,9 @@ static const body per_row[] = {
     {"fp_flags", body_fp_flags},
     {"fp_traps", body_fp_traps},
     {"traffic", body_traffic},
+    {"general_dense", body_general_dense},
+    {"general_sparse", body_general_sparse},
+    {"general_errors", body_general_errors},
 #ifdef ADAGRAD_TEST_HAVE_TORCH
     {"torch", body_torch},
 #endif
