@@ -12,6 +12,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -164,5 +165,39 @@ static inline void rd_values(reader *r, unsigned mode, float *v, size_t n, int n
 }
 
 static inline int hyper_ok(float x) { return x >= 0.0f && x <= FLT_MAX; }
+
+/* ---- descriptor fields (the general API) --------------------------------- */
+
+/* Values of a type field that name no type. adagrad_dtype and adagrad_itype
+ * have no negative members, so GCC and clang make them unsigned int and
+ * each value is representable. */
+static const uint32_t no_dtype_bits[8] = {3, 4, 7, 0xff, 0x100, 0x7fffffffu, 0x80000000u, 0xffffffffu};
+static const uint32_t no_itype_bits[8] = {2, 3, 7, 0xff, 0x100, 0x7fffffffu, 0x80000000u, 0xffffffffu};
+
+/* A type field from two selector bits: F32, BF16, F16, or (3) a value that
+ * is no adagrad_dtype, whose u8 follows. */
+static inline adagrad_dtype rd_dtype(reader *r, unsigned sel)
+{
+    switch (sel & 3) {
+    case 0: return ADAGRAD_F32;
+    case 1: return ADAGRAD_BF16;
+    case 2: return ADAGRAD_F16;
+    default: return (adagrad_dtype)no_dtype_bits[rd_u8(r) % 8];
+    }
+}
+
+/* Bytes per element of each adagrad_dtype (fp32, bf16, f16); 0 for a value
+ * that is none, whose buffers have no size. */
+static inline size_t dtype_bytes(adagrad_dtype t)
+{
+    return t == ADAGRAD_F32 ? 4 : t == ADAGRAD_BF16 || t == ADAGRAD_F16 ? 2 : 0;
+}
+
+/* adagrad.h's type rule in this version: a parameter or table steps only as
+ * F32, and its gradient is F32 or the parameter's type. */
+static inline bool types_stepped(adagrad_dtype data, adagrad_dtype grad)
+{
+    return data == ADAGRAD_F32 && (grad == ADAGRAD_F32 || grad == data);
+}
 
 #endif /* ADAGRAD_FUZZ_COMMON_H */

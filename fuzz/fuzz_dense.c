@@ -2,28 +2,37 @@
  * SPDX-License-Identifier: MIT
  *
  * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of the dense
- * step and checks, for that call:
+ * step, made through v0.1's fp32 entry points (adagrad_step_f32_with,
+ * adagrad_step_f32, adagrad_step_f32_mt) or through the general API's
+ * descriptor (adagrad_step_with, adagrad_step, adagrad_step_mt), whose
+ * param_type, grad_type, first_index, the descriptor pointer itself and
+ * opt's seed and step are decoded too, and checks, for that call:
  *   - every implementation row the CPU runs (adagrad_row: the kernel table,
  *     then the test-only rows, such as NEON through SIMDe on x86) through
- *     adagrad_step_f32_with, against tests/contract.h, which shares no code
- *     with the library: in EXACT its reference element (the contract's five
- *     binary32 operations) bit for bit, any NaN equal to any NaN; in FAST
- *     the accumulator bit for bit, θ bit for bit where contract.h's domain
- *     rule says FAST computes EXACT, elsewhere θ equal to EXACT or within
- *     the row's fast_ulp by contract_fast_error (the double-precision
- *     formula rounded once, in ulp of max(|θ_old|, |Δ|), or EXACT where
- *     binary32 must leave the formula; finite exactly where EXACT is);
- *   - the error rules: the status is one of the statuses that apply (OK when
+ *     the row's hook (adagrad_step_f32_with or adagrad_step_with), against
+ *     tests/contract.h, which shares no code with the library: in EXACT its
+ *     reference element (the contract's five binary32 operations) bit for
+ *     bit, any NaN equal to any NaN; in FAST the accumulator bit for bit, θ
+ *     bit for bit where contract.h's domain rule says FAST computes EXACT,
+ *     elsewhere θ equal to EXACT or within the row's fast_ulp by
+ *     contract_fast_error (the double-precision formula rounded once, in
+ *     ulp of max(|θ_old|, |Δ|), or EXACT where binary32 must leave the
+ *     formula; finite exactly where EXACT is); STOCHASTIC_ROUNDING, seed,
+ *     step and first_index change no fp32 bit;
+ *   - the error rules: the status is one of the statuses that apply
+ *     (applicable(), written from adagrad.h's adagrad_step block: OK when
  *     none does) and an invalid call leaves every byte of every buffer, and
  *     of the memory around them, untouched; a valid call writes only param
  *     and sum (sentinel bytes around each buffer, and guard pages: buffers can
  *     touch an inaccessible page at either end, so a read or write past an
  *     end faults);
- *   - splitting: the row run as two calls [0, k) + [k, n) gives the bits of
- *     one call (an element's result depends only on that element);
- *   - the public adagrad_step_f32 equals the active row; after
- *     adagrad_use_isa(x) it equals row x (and unavailable ISAs are refused);
- *   - adagrad_step_f32_mt gives the bits and the status of one call, on the
+ *   - splitting: the row run as two calls [0, k) + [k, n) (the second with
+ *     first_index advanced by k) gives the bits of one call (an element's
+ *     result depends only on that element);
+ *   - the public step (adagrad_step_f32 or adagrad_step) equals the active
+ *     row; after adagrad_use_isa(x) it equals row x (and unavailable ISAs
+ *     are refused);
+ *   - its _mt form gives the bits and the status of one call, on the
  *     decoded call and, for one pointer mode, on a tensor big enough to be
  *     split across threads;
  *   - adagrad_split_range: the ranges tile [0, n) in order, on block
@@ -35,12 +44,19 @@
  *   u16 n (mod 301) | u8 place[3] (param, sum, grad: bit 7 = buffer ends at
  *   the upper guard page, else starts (bits 0-3) floats after the lower one)
  *   | u8 flags | hyper lr | hyper eps | hyper wd | u8 ptr_mode | u8 threads
- *   | u16 split | u8 isa_switch | split_range args | u8 value_mode | values
+ *   [descriptor] | u16 split | u8 isa_switch | split_range args
+ *   | u8 value_mode | values
  * where hyper = u8 selector (< 0x80: a table of typical values; < 0xf0: raw
  * u32 bits with the sign cleared; else raw u32 bits) and the values of the
  * three arrays follow value_mode (2 bits per array: raw u32 each, one table
  * byte each, seeded random over an exponent window, random + sprinkled
- * special values).
+ * special values). threads: bits 0-2 the _mt thread count (-2..5), bit 3
+ * the descriptor path, whose fields follow it: u8 desc (bits 0-1 param_type:
+ * F32, BF16, F16, or no adagrad_dtype; bits 2-3 grad_type, the same; bit 4
+ * grad_type is param_type; bit 5 the descriptor pointer is NULL; bit 6 a
+ * first_index; bit 7 opt.seed and opt.step), then a u8 for each type field
+ * that is no adagrad_dtype (which one, fuzz_common.h), u64 first_index, u64
+ * seed and u64 step, each only when selected.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c11 */
 #include <float.h>
@@ -63,12 +79,53 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* ---- the decoded call ---------------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    float param[MAX_N], sum[MAX_N], grad[MAX_N];
+    adagrad_options opt;
+    uint8_t place[3];
+    bool general, no_desc; /* the descriptor path; its descriptor pointer NULL */
+    adagrad_dtype param_type, grad_type;
+    uint64_t first_index;
+} call;
+
+/* The descriptor fields (threads bit 3; the format is at the top). */
+static void rd_descriptor(reader *r, call *c)
+{
+    const uint8_t d = rd_u8(r);
+    c->general = true;
+    c->param_type = rd_dtype(r, d);
+    c->grad_type = (d & 0x10) ? c->param_type : rd_dtype(r, d >> 2);
+    c->no_desc = (d & 0x20) != 0;
+    if (d & 0x40)
+        c->first_index = rd_u64(r);
+    if (d & 0x80) {
+        c->opt.seed = rd_u64(r);
+        c->opt.step = rd_u64(r);
+    }
+}
+
+/* The pointers and count a pointer mode turns the call into, and the
+ * descriptor's other fields. */
+typedef struct args {
+    float *p, *s;
+    const float *g;
+    size_t n;
+    const adagrad_options *o;
+    bool general, no_desc;
+    adagrad_dtype param_type, grad_type;
+    uint64_t first_index;
+} args;
+
 /* ---- failure ------------------------------------------------------------ */
 
 static const char *g_what = "";      /* the check being run, for the report */
 static const char *g_row = "";
 static const adagrad_options *g_opt; /* the decoded call's options */
 static size_t g_n;
+static const args *g_args;           /* its pointers and descriptor fields */
 
 static void fail(const char *fmt, ...)
 {
@@ -79,6 +136,9 @@ static void fail(const char *fmt, ...)
     if (g_opt)
         fprintf(stderr, "\n  call: n=%zu lr=%a eps=%a weight_decay=%a flags=0x%x", g_n, (double)g_opt->lr,
                 (double)g_opt->eps, (double)g_opt->weight_decay, g_opt->flags);
+    if (g_args && g_args->general)
+        fprintf(stderr, "\n  descriptor%s: param_type %u grad_type %u first_index %llu", g_args->no_desc ? " (NULL)" : "",
+                (unsigned)g_args->param_type, (unsigned)g_args->grad_type, (unsigned long long)g_args->first_index);
     fprintf(stderr, "\n");
     va_end(ap);
     abort();
@@ -141,47 +201,50 @@ static void arena_check_outside(int a, const float *buf, size_t n)
             fail("arena %d byte %zu (buffer at %zu, %zu floats) changed to 0x%02x", a, q, lo, n, arena[a][q]);
 }
 
-/* ---- the decoded call ---------------------------------------------------- */
-
-typedef struct {
-    size_t n;
-    float param[MAX_N], sum[MAX_N], grad[MAX_N];
-    adagrad_options opt;
-    uint8_t place[3];
-} call;
-
-
 /* ---- expected status ---------------------------------------------------- */
 
-
-/* Statuses that apply to a call (bit -status); 0 means the call is valid. */
-static unsigned applicable(const float *p, const float *s, const float *g, size_t n, const adagrad_options *o)
+/* Statuses that apply to a call (bit -status); 0 means the call is valid.
+ * From adagrad.h's adagrad_step block: the descriptor is required; its types
+ * and opt (when given) are validated even for n = 0; with elements, opt and
+ * the buffers are required, their bytes (n elements of each buffer's type)
+ * must neither overflow nor wrap the address space, and the buffers must
+ * not share a byte. A buffer of a type field that names no type has no size:
+ * those checks do not apply to it (the type is ADAGRAD_ERR_PARAM already). */
+static unsigned applicable(const args *a)
 {
-    unsigned set = 0;
+    const adagrad_options *o = a->o;
     const int opt_bad = o && (!hyper_ok(o->lr) || !hyper_ok(o->eps) || !hyper_ok(o->weight_decay) ||
-                              (o->flags & ~ADAGRAD_ALL_FLAGS));
+                              (o->flags & ~ADAGRAD_DENSE_FLAGS));
+    if (a->general && a->no_desc)
+        return 1u << -ADAGRAD_ERR_NULL | (opt_bad ? 1u << -ADAGRAD_ERR_PARAM : 0);
+    unsigned set = 0;
+    if (opt_bad || !types_stepped(a->param_type, a->grad_type))
+        set |= 1u << -ADAGRAD_ERR_PARAM;
+    const size_t n = a->n;
     if (n == 0)
-        return opt_bad ? 1u << -ADAGRAD_ERR_PARAM : 0;
+        return set;
     if (!o)
         set |= 1u << -ADAGRAD_ERR_NULL;
-    if (opt_bad)
-        set |= 1u << -ADAGRAD_ERR_PARAM;
-    if (n > SIZE_MAX / sizeof(float)) {
+    const float *p = a->p, *s = a->s, *g = a->g;
+    if (n > SIZE_MAX / sizeof(float)) { /* the sum's bytes, whatever the types */
         set |= 1u << -ADAGRAD_ERR_SIZE;
         if (!p || !s || !g)
             set |= 1u << -ADAGRAD_ERR_NULL;
         return set;
     }
-    const uintptr_t bytes = n * sizeof(float);
     if (!p || !s || !g)
         return set | 1u << -ADAGRAD_ERR_NULL;
-    const uintptr_t a[3] = {(uintptr_t)p, (uintptr_t)s, (uintptr_t)g};
+    const size_t psize = dtype_bytes(a->param_type), gsize = dtype_bytes(a->grad_type);
+    if (!psize || !gsize)
+        return set;
+    const uintptr_t at[3] = {(uintptr_t)p, (uintptr_t)s, (uintptr_t)g};
+    const uintptr_t bytes[3] = {n * psize, n * sizeof(float), n * gsize};
     for (int i = 0; i < 3; i++)
-        if (a[i] > UINTPTR_MAX - bytes)
+        if (at[i] > UINTPTR_MAX - bytes[i])
             return set | 1u << -ADAGRAD_ERR_SIZE;
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++)
-            if (a[i] < a[j] + bytes && a[j] < a[i] + bytes)
+            if (at[i] < at[j] + bytes[j] && at[j] < at[i] + bytes[i])
                 set |= 1u << -ADAGRAD_ERR_OVERLAP;
     return set;
 }
@@ -221,19 +284,11 @@ static void probe_edge(void)
 
 /* ---- one decoded call ---------------------------------------------------- */
 
-/* The pointers and count a pointer mode turns the call into. */
-typedef struct {
-    float *p, *s;
-    const float *g;
-    size_t n;
-    const adagrad_options *o;
-} args;
-
 static args make_args(const call *c, uint8_t mode, size_t split)
 {
     float *p = place(0, c->place[0], c->n), *s = place(1, c->place[1], c->n);
     const float *g = place(2, c->place[2], c->n);
-    args a = {p, s, g, c->n, &c->opt};
+    args a = {p, s, g, c->n, &c->opt, c->general, c->no_desc, c->param_type, c->grad_type, c->first_index};
     const size_t n = c->n, k = n ? split % n : 0;
     switch (mode) {
     case 0xe0: a.o = NULL; break;
@@ -265,6 +320,52 @@ static args make_args(const call *c, uint8_t mode, size_t split)
     default: break;
     }
     return a;
+}
+
+/* The call's descriptor (the general path). */
+static adagrad_dense descriptor(const args *a)
+{
+    return (adagrad_dense){.param = a->p, .sum = a->s, .grad = a->g, .n = a->n, .param_type = a->param_type,
+                           .grad_type = a->grad_type, .first_index = a->first_index};
+}
+
+/* The call through row k's hook, the public step and its _mt form: v0.1's
+ * fp32 entry points or the descriptor's. */
+static int step_row(const adagrad_kernels *k, const args *a)
+{
+    if (!a->general)
+        return adagrad_step_f32_with(k, a->p, a->s, a->g, a->n, a->o);
+    const adagrad_dense d = descriptor(a);
+    return adagrad_step_with(k, a->no_desc ? NULL : &d, a->o);
+}
+
+static int step_public(const args *a)
+{
+    if (!a->general)
+        return adagrad_step_f32(a->p, a->s, a->g, a->n, a->o);
+    const adagrad_dense d = descriptor(a);
+    return adagrad_step(a->no_desc ? NULL : &d, a->o);
+}
+
+static int step_public_mt(const args *a, int threads)
+{
+    if (!a->general)
+        return adagrad_step_f32_mt(a->p, a->s, a->g, a->n, a->o, threads);
+    const adagrad_dense d = descriptor(a);
+    return adagrad_step_mt(a->no_desc ? NULL : &d, a->o, threads);
+}
+
+/* Elements [at, at + count) of a valid call through row k; on the
+ * descriptor, first_index advances by at (adagrad_split_range). */
+static int step_part(const adagrad_kernels *k, const args *a, size_t at, size_t count)
+{
+    args part = *a;
+    part.p += at;
+    part.s += at;
+    part.g += at;
+    part.n = count;
+    part.first_index += at;
+    return step_row(k, &part);
 }
 
 static uint8_t snap[3][PAGE];
@@ -373,7 +474,7 @@ static void tile(float *v, size_t n, const float *src, size_t m)
     }
 }
 
-static void check_mt_big(const call *c, int threads)
+static void check_mt_big(const call *c, const args *shape, int threads)
 {
     enum { BIG = 4 * ADAGRAD_MT_MIN_ELEMENTS + MAX_N };
     static float *buf; /* allocated once: this runs often enough to matter */
@@ -390,15 +491,19 @@ static void check_mt_big(const call *c, int threads)
     tile(g, n, c->n ? c->grad : fallback[2], c->n ? c->n : 5);
     memcpy(p2, p1, n * sizeof(float));
     memcpy(s2, s1, n * sizeof(float));
-    g_what = "adagrad_step_f32_mt (big)";
-    const unsigned set = applicable(p1, s1, g, n, &c->opt);
-    const int st1 = adagrad_step_f32(p1, s1, g, n, &c->opt);
-    const int st2 = adagrad_step_f32_mt(p2, s2, g, n, &c->opt, threads);
+    g_what = shape->general ? "adagrad_step_mt (big)" : "adagrad_step_f32_mt (big)";
+    args one = *shape, two;
+    one.p = p1, one.s = s1, one.g = g, one.n = n, one.o = &c->opt;
+    two = one;
+    two.p = p2, two.s = s2;
+    const unsigned set = applicable(&one);
+    const int st1 = step_public(&one);
+    const int st2 = step_public_mt(&two, threads);
     check_status(st1, set);
     if (st1 != st2)
         fail("status %d, one call gave %d", st2, st1);
     if (memcmp(p1, p2, n * sizeof(float)) || memcmp(s1, s2, n * sizeof(float)))
-        fail("adagrad_step_f32_mt(%zu elements, %d threads) differs from one call", n, threads);
+        fail("%s(%zu elements, %d threads) differs from one call", g_what, n, threads);
 }
 
 /* ---- adagrad_split_range -------------------------------------------------- */
@@ -509,16 +614,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 3; i++)
         c.place[i] = rd_u8(&r);
     const uint8_t f = rd_u8(&r);
-    c.opt.flags = f & ADAGRAD_ALL_FLAGS;
+    c.opt.flags = f & ADAGRAD_DENSE_FLAGS;
     if (f & 0x08)
-        c.opt.flags |= 1u << (3 + (f >> 4)); /* one unknown bit, 3..18 */
+        c.opt.flags |= 1u << (3 + (f >> 4)); /* one more bit, 3..18: STOCHASTIC_ROUNDING (5) or no dense flag */
     if (f == 0xff)
         c.opt.flags = rd_u32(&r);
     c.opt.lr = rd_hyper(&r);
     c.opt.eps = rd_hyper(&r);
     c.opt.weight_decay = rd_hyper(&r);
     const uint8_t mode = rd_u8(&r);
-    const int threads = (int)(rd_u8(&r) % 8) - 2; /* -2..5; ≤ 0: the OpenMP default */
+    const uint8_t th = rd_u8(&r);
+    const int threads = (int)(th % 8) - 2; /* -2..5; ≤ 0: the OpenMP default */
+    if (th & 0x08)
+        rd_descriptor(&r, &c);
     const size_t split = rd_u16(&r);
     const uint8_t isa_switch = rd_u8(&r);
     check_split(&r);
@@ -530,7 +638,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const args a = make_args(&c, mode, split);
     g_opt = &c.opt;
     g_n = a.n;
-    const unsigned set = applicable(a.p, a.s, a.g, a.n, a.o);
+    g_args = &a;
+    const unsigned set = applicable(&a);
     /* (no special pointer mode gives a valid call with n > 0) */
     const int valid = set == 0 && a.n == c.n && a.n > 0;
     if (valid)
@@ -541,13 +650,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
     /* Every row, then the public entry points, on the same call. */
-    g_what = "adagrad_step_f32_with";
+    const char *const row_hook = c.general ? "adagrad_step_with" : "adagrad_step_f32_with";
+    g_what = row_hook;
     for (size_t ri = 0; ri < fuzz_nrows; ri++) {
         const adagrad_kernels *k = fuzz_rows[ri];
         g_row = k->name;
         load_all(&c, &a);
         snapshot();
-        const int st = adagrad_step_f32_with(k, a.p, a.s, a.g, a.n, a.o);
+        const int st = step_row(k, &a);
         check_status(st, set);
         if (!valid) {
             check_untouched();
@@ -559,39 +669,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_what = "split call";
         const size_t at = split % (c.n + 1);
         load_all(&c, &a);
-        if (adagrad_step_f32_with(k, a.p, a.s, a.g, at, a.o) != ADAGRAD_OK ||
-            adagrad_step_f32_with(k, a.p + at, a.s + at, a.g + at, c.n - at, a.o) != ADAGRAD_OK)
+        if (step_part(k, &a, 0, at) != ADAGRAD_OK || step_part(k, &a, at, c.n - at) != ADAGRAD_OK)
             fail("a split call failed");
         check_same_values(&a, c.n, "one call");
-        g_what = "adagrad_step_f32_with";
+        g_what = row_hook;
     }
 
-    /* adagrad_step_f32 (the active row), then adagrad_step_f32_mt: the same. */
+    /* The public step (the active row), then its _mt form: the same. */
     const adagrad_kernels *active = adagrad_active_kernels();
     g_row = active->name;
-    g_what = "adagrad_step_f32";
+    g_what = c.general ? "adagrad_step" : "adagrad_step_f32";
     load_all(&c, &a);
     snapshot();
-    const int st = adagrad_step_f32(a.p, a.s, a.g, a.n, a.o);
+    const int st = step_public(&a);
     check_status(st, set);
     if (!valid)
         check_untouched();
     else {
         keep(&a, c.n);
         load_all(&c, &a);
-        adagrad_step_f32_with(active, a.p, a.s, a.g, a.n, a.o);
+        step_row(active, &a);
         check_same_bits(&a, c.n, "the active row");
     }
-    g_what = "adagrad_step_f32_mt";
+    g_what = c.general ? "adagrad_step_mt" : "adagrad_step_f32_mt";
     load_all(&c, &a);
     snapshot();
-    const int st_mt = adagrad_step_f32_mt(a.p, a.s, a.g, a.n, a.o, threads);
+    const int st_mt = step_public_mt(&a, threads);
     if (st_mt != st)
-        fail("status %d, adagrad_step_f32 gave %d", st_mt, st);
+        fail("status %d, the one-thread step gave %d", st_mt, st);
     if (!valid)
         check_untouched();
     else
-        check_same_bits(&a, c.n, "adagrad_step_f32");
+        check_same_bits(&a, c.n, "the one-thread step");
 
     /* adagrad_use_isa: refuses what is unavailable; the public step then uses the row chosen. */
     if (isa_switch & 0x80) {
@@ -614,10 +723,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (valid) {
             g_row = now->name;
             load_all(&c, &a);
-            adagrad_step_f32(a.p, a.s, a.g, a.n, a.o);
+            step_public(&a);
             keep(&a, c.n);
             load_all(&c, &a);
-            adagrad_step_f32_with(now, a.p, a.s, a.g, a.n, a.o);
+            step_row(now, &a);
             check_same_bits(&a, c.n, "the row adagrad_use_isa chose");
         }
         if (adagrad_use_isa(active->isa) != ADAGRAD_OK)
@@ -625,6 +734,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     if (mode == 0xf0)
-        check_mt_big(&c, threads);
+        check_mt_big(&c, &a, threads);
+    g_args = NULL;
     return 0;
 }

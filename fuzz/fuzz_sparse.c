@@ -2,13 +2,19 @@
  * (the dense step has fuzz_dense.c).
  * SPDX-License-Identifier: MIT
  *
- * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of
- * adagrad_sparse_with (src/sparse.h: the four sparse / row-wise entry points,
- * int64 or int32 indices, with or without a workspace, for an explicit
- * kernel row) and checks, for every row the CPU runs (adagrad_row: the
- * kernel table, then the test-only rows):
- *   - the status is one of those that apply (adagrad.h, "Validation"; OK
- *     when none does), and an invalid call leaves every byte of every buffer
+ * LLVMFuzzerTestOneInput decodes arbitrary bytes into one call of a table
+ * step, made through v0.1's entry points (adagrad_sparse_with, src/sparse.h:
+ * the four sparse / row-wise entry points, int64 or int32 indices, with or
+ * without a workspace, for an explicit kernel row; publicly the v0.1
+ * function of the call's kind) or through the general API's descriptor
+ * (adagrad_sparse_step_with for a row; publicly adagrad_sparse_step,
+ * adagrad_sparse_step_mt and adagrad_sparse_workspace), whose type fields,
+ * bag inputs, workspace and the descriptor pointer itself are decoded too,
+ * and checks, for every row the CPU runs (adagrad_row: the kernel table,
+ * then the test-only rows):
+ *   - the status is one of those that apply (applicable(), written from
+ *     adagrad.h's adagrad_sparse_step block and its v0.1 section; OK when
+ *     none does), and an invalid call leaves every byte of every buffer
  *     (and of the memory around them) untouched: all rows or none, so a bad
  *     index anywhere in the list, the last one included, writes nothing;
  *   - a valid call equals a model built here, NaN equal to any NaN:
@@ -21,30 +27,50 @@
  *       row-wise       the header's canonical order (contract_ref_rowwise);
  *       TORCH_SPARSE   torch's rounding order, written here one binary32
  *                      operation at a time;
- *     in EXACT (and row-wise, and TORCH_SPARSE) every row also equals the
- *     scalar row; in FAST the accumulator is EXACT's bit for bit, and for a
- *     row named once each θ is EXACT's where contract.h's domain rule says
- *     FAST computes EXACT, elsewhere within the row's fast_ulp by
- *     contract_fast_error (as fuzz_dense.c measures it);
- *   - only the named rows of table and sum / row_sum change; grads and
- *     indices are never written; the workspace only inside itself;
+ *     STOCHASTIC_ROUNDING changes no fp32 bit; in EXACT (and row-wise, and
+ *     TORCH_SPARSE) every row also equals the scalar row; in FAST the
+ *     accumulator is EXACT's bit for bit, and for a row named once each θ
+ *     is EXACT's where contract.h's domain rule says FAST computes EXACT,
+ *     elsewhere within the row's fast_ulp by contract_fast_error (as
+ *     fuzz_dense.c measures it);
+ *   - only the named rows of table and sum / row_sum change; grads,
+ *     indices and the bag inputs are never written; the workspace only
+ *     inside itself;
  *   - the prefetch distance (decoded: off, auto, 1, 3, huge) changes nothing;
- *   - the public entry point of the call's kind equals the active row.
+ *   - the public entry point of the call's kind equals the active row;
+ *   - on the descriptor path, adagrad_sparse_step_mt returns
+ *     adagrad_sparse_step's status when that is an error and
+ *     ADAGRAD_ERR_PARAM otherwise (not in this version), writing nothing;
+ *     adagrad_sparse_workspace is SIZE_MAX without a descriptor or options,
+ *     adagrad_sparse_workspace_bytes with SUM_DUPLICATES, 0 without.
  * Any violation prints what went wrong and calls abort().
  *
  * Input format (every read past the end gives 0 bytes; see gen_corpus.py):
  *   u8 kind (bit 0 row-wise, bit 1 int32 indices, bits 2-3 workspace: exact
- *   size, 64 bytes more, one byte short, NULL; bit 4 the public call goes
- *   through the _ws entry point) | u8 rows (mod 25) | u8 dim (mod 41) | u8 n
- *   (mod 41) | u8 place[4] (table, acc, grads, indices: bit 7 = ends at the
- *   upper guard page, else starts (bits 0-3) elements after the lower one)
- *   | u8 flags (bits 0-4: MAXIMIZE, EPS_INSIDE, FAST, SUM_DUPLICATES,
- *   TORCH_SPARSE; bit 5: plus one unknown bit, u8 which; 0xff: raw u32)
- *   | hyper lr | hyper eps | hyper wd | u8 ptr_mode | u8 aux | u8 prefetch
- *   | u8 index bytes[n] | u8 value_mode | values (table, acc, grads)
+ *   size, 64 bytes more, one byte short, NULL; bit 4 the public call gets the
+ *   workspace (v0.1: through the _ws entry point); bit 5 the descriptor path)
+ *   | u8 rows (mod 25) | u8 dim (mod 41) | u8 n (mod 41) | u8 place[4]
+ *   (table, acc, grads, indices: bit 7 = ends at the upper guard page, else
+ *   starts (bits 0-3) elements after the lower one) | u8 flags (bits 0-4:
+ *   MAXIMIZE, EPS_INSIDE, FAST, SUM_DUPLICATES, TORCH_SPARSE; bit 5: plus
+ *   one more bit, u8 which: 5 + which mod 27, so STOCHASTIC_ROUNDING,
+ *   ROWWISE, POOL_MEAN or an unknown bit; bits 6-7: ROWWISE, POOL_MEAN;
+ *   0xff: raw u32) | hyper lr | hyper eps | hyper wd | u8 ptr_mode | u8 aux
+ *   | u8 prefetch [descriptor] | u8 index bytes[n] | u8 value_mode | values
+ *   (table, acc, grads)
  * An index byte b < 0xc0 is b mod rows (in range; 0 when rows = 0); 0xc0..0xdf
  * repeats an earlier index; 0xe0..0xff is one of the out-of-range values
  * of bad_index(). hyper and value_mode are fuzz_dense.c's (fuzz_common.h).
+ * On v0.1's path kind bit 0 chooses the entry point, and ROWWISE in the
+ * flags is an error; on the descriptor's the flag makes the step row-wise
+ * (kind bit 0 adds it). The descriptor (kind bit 5): u8 desc (bits 0-1
+ * table_type: F32, BF16, F16, or no adagrad_dtype; bits 2-3 grad_type, the
+ * same; bit 4 grad_type is table_type; bit 5 index_type no adagrad_itype,
+ * else kind bit 1's; bit 6 the descriptor pointer is NULL; bit 7 offsets
+ * given) | u8 bags (bit 0 n_bags not 0; bit 1 per_sample_weights given;
+ * bits 2-4 the threads argument, -2..5), then a u8 for each type field that
+ * names no type (which one, fuzz_common.h) and for n_bags, each only when
+ * selected.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS under -std=c11 */
 #include <float.h>
@@ -74,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* ---- the decoded call ------------------------------------------------------ */
 
 typedef struct {
-    bool rowwise, idx32;
+    bool rowwise, idx32; /* the step's state; the indices' layout */
     float *table, *acc;
     size_t rows, dim;
     const void *indices;
@@ -83,6 +109,14 @@ typedef struct {
     const adagrad_options *opt;
     void *ws;
     size_t ws_bytes;
+    /* the descriptor path: its pointer NULL, and the fields v0.1 fixes */
+    bool general, no_desc;
+    adagrad_dtype table_type, grad_type;
+    adagrad_itype index_type;
+    const void *offsets;
+    size_t n_bags;
+    const float *psw;
+    int threads; /* of adagrad_sparse_step_mt and adagrad_sparse_workspace */
 } args;
 
 static const char *g_what = "", *g_row = "";
@@ -96,11 +130,17 @@ static void fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     const args *a = g_args;
     if (a) {
-        fprintf(stderr, "\n  call: %s %s rows=%zu dim=%zu n_indices=%zu ws=%p+%zu", a->rowwise ? "rowwise" : "sparse",
-                a->idx32 ? "i32" : "i64", a->rows, a->dim, a->n, a->ws, a->ws_bytes);
+        fprintf(stderr, "\n  call: %s %s %s rows=%zu dim=%zu n_indices=%zu ws=%p+%zu", a->general ? "general" : "v0.1",
+                a->rowwise ? "rowwise" : "sparse", a->idx32 ? "i32" : "i64", a->rows, a->dim, a->n, a->ws,
+                a->ws_bytes);
         if (a->opt)
             fprintf(stderr, " lr=%a eps=%a weight_decay=%a flags=0x%x", (double)a->opt->lr, (double)a->opt->eps,
                     (double)a->opt->weight_decay, a->opt->flags);
+        if (a->general)
+            fprintf(stderr, "\n  descriptor%s: table_type %u grad_type %u index_type %u offsets %p n_bags %zu "
+                            "per_sample_weights %p threads %d",
+                    a->no_desc ? " (NULL)" : "", (unsigned)a->table_type, (unsigned)a->grad_type,
+                    (unsigned)a->index_type, a->offsets, a->n_bags, (const void *)a->psw, a->threads);
     }
     fprintf(stderr, "\n");
     va_end(ap);
@@ -109,11 +149,13 @@ static void fail(const char *fmt, ...)
 
 /* ---- guarded memory --------------------------------------------------------- */
 
-/* Five arenas (table, acc, grads, indices, workspace), two pages of data
- * each between inaccessible pages, sentinel bytes around the buffers. */
+/* Six arenas (table, acc, grads, indices, workspace, the bag inputs), two
+ * pages of data each between inaccessible pages, sentinel bytes around the
+ * buffers. The bag arena holds offsets (first page) and per-sample weights
+ * (second page). */
 #define PAGE 4096
 #define ARENA (2 * PAGE)
-enum { A_TABLE, A_ACC, A_GRADS, A_IDX, A_WS, NARENA };
+enum { A_TABLE, A_ACC, A_GRADS, A_IDX, A_WS, A_BAGS, NARENA };
 static uint8_t *arena[NARENA];
 static int edge_ok = 1;
 
@@ -169,7 +211,7 @@ static void check_writes(const args *a, bool valid_call, const char *what)
         if (memcmp(expect, arena[ar], ARENA) != 0)
             for (size_t b = 0; b < ARENA; b++)
                 if (expect[b] != arena[ar][b])
-                    fail("%s: arena %d (table, acc, grads, indices, workspace) byte %zu changed 0x%02x -> 0x%02x",
+                    fail("%s: arena %d (table, acc, grads, indices, workspace, bags) byte %zu changed 0x%02x -> 0x%02x",
                          what, ar, b, snap[ar][b], arena[ar][b]);
     }
 }
@@ -178,11 +220,35 @@ static void check_writes(const args *a, bool valid_call, const char *what)
 
 typedef struct {
     uint8_t kind, place[4], ptr_mode, aux, prefetch;
+    bool rowwise, general; /* the step's state; the descriptor path */
     size_t rows, dim, n;
     adagrad_options opt;
+    /* the descriptor's fields (v0.1: F32, the layout's index type, no bags) */
+    bool no_desc, offsets, psw;
+    adagrad_dtype table_type, grad_type;
+    adagrad_itype index_type;
+    size_t n_bags;
+    int threads;
     int64_t idx[MAX_IDX];
     float table[MAX_ROWS * MAX_DIM], acc[MAX_ROWS * MAX_DIM], grads[MAX_IDX * MAX_DIM];
 } call;
+
+/* The descriptor fields (kind bit 5; the format is at the top). */
+static void rd_descriptor(reader *r, call *c)
+{
+    static const size_t bag_counts[8] = {1, 2, 7, MAX_IDX, MAX_IDX + 1, (size_t)1 << 32, SIZE_MAX / 2, SIZE_MAX};
+    const uint8_t d = rd_u8(r), bags = rd_u8(r);
+    c->table_type = rd_dtype(r, d);
+    c->grad_type = (d & 0x10) ? c->table_type : rd_dtype(r, d >> 2);
+    if (d & 0x20)
+        c->index_type = (adagrad_itype)no_itype_bits[rd_u8(r) % 8];
+    c->no_desc = (d & 0x40) != 0;
+    c->offsets = (d & 0x80) != 0;
+    if (bags & 1)
+        c->n_bags = bag_counts[rd_u8(r) % 8];
+    c->psw = (bags & 2) != 0;
+    c->threads = (int)((bags >> 2) % 8) - 2;
+}
 
 /* Out-of-range indices (int32 variants take the low 32 bits). */
 static int64_t bad_index(uint8_t b, size_t rows)
@@ -216,8 +282,11 @@ static size_t ws_need(size_t n, size_t dim) { return adagrad_sparse_workspace_by
 /* The pointers and sizes of the call (ptr_mode: the special ones). */
 static args make_args(const call *c)
 {
-    args a = {.rowwise = c->kind & 1, .idx32 = (c->kind & 2) != 0, .rows = c->rows, .dim = c->dim, .n = c->n,
-              .opt = &c->opt};
+    args a = {.rowwise = c->rowwise, .idx32 = (c->kind & 2) != 0, .rows = c->rows, .dim = c->dim, .n = c->n,
+              .opt = &c->opt, .general = c->general, .no_desc = c->no_desc, .table_type = c->table_type,
+              .grad_type = c->grad_type, .index_type = c->index_type, .n_bags = c->n_bags, .threads = c->threads};
+    a.offsets = c->offsets ? arena[A_BAGS] : NULL;
+    a.psw = c->psw ? (const float *)(arena[A_BAGS] + PAGE) : NULL;
     const size_t isz = a.idx32 ? 4 : 8;
     a.table = place(A_TABLE, c->place[0], c->rows * c->dim * 4, 4);
     a.acc = place(A_ACC, c->place[1], (a.rowwise ? c->rows : c->rows * c->dim) * 4, 4);
@@ -264,6 +333,8 @@ static args make_args(const call *c)
     case 0xf4: a.acc = c->rows * c->dim != 0 ? a.table : (float *)arena[A_TABLE]; break; /* acc is table */
     default: break;
     }
+    if (a.general) /* the state is the options' (the layout stays the decoded one) */
+        a.rowwise = a.opt && (a.opt->flags & ADAGRAD_ROWWISE);
     return a;
 }
 
@@ -272,7 +343,7 @@ static void load_all(const call *c)
 {
     for (int a = 0; a < NARENA; a++)
         memset(arena[a], sentinel_byte(a), ARENA);
-    const bool rowwise = c->kind & 1, idx32 = (c->kind & 2) != 0;
+    const bool rowwise = c->rowwise, idx32 = (c->kind & 2) != 0;
     memcpy(place(A_TABLE, c->place[0], c->rows * c->dim * 4, 4), c->table, c->rows * c->dim * 4);
     const size_t ab = (rowwise ? c->rows : c->rows * c->dim) * 4;
     memcpy(place(A_ACC, c->place[1], ab, 4), c->acc, ab);
@@ -284,6 +355,18 @@ static void load_all(const call *c)
             memcpy((int32_t *)ix + k, &v, 4);
         } else
             memcpy((int64_t *)ix + k, &c->idx[k], 8);
+    }
+    /* bag inputs, should a call read them: one bag per index, weights 1 */
+    for (size_t k = 0; k <= c->n; k++) {
+        const int32_t o32 = (int32_t)k;
+        const int64_t o64 = (int64_t)k;
+        const float w = 1.0f;
+        if (idx32)
+            memcpy(arena[A_BAGS] + 4 * k, &o32, 4);
+        else
+            memcpy(arena[A_BAGS] + 8 * k, &o64, 8);
+        if (k < c->n)
+            memcpy(arena[A_BAGS] + PAGE + 4 * k, &w, 4);
     }
 }
 
@@ -300,30 +383,44 @@ static int64_t index_at(const args *a, size_t k)
 }
 
 /* Statuses that apply (bit -status); 0: valid. Evaluated on the loaded
- * arenas, before the call (indices are read where they are). */
+ * arenas, before the call (indices are read where they are). From adagrad.h's
+ * adagrad_sparse_step block, and for v0.1's entry points its v0.1 section:
+ * they take neither ROWWISE (the name says the state) nor POOL_MEAN. The
+ * descriptor is required; opt (when given), the types and the bag inputs are
+ * validated even for n_indices = 0: bags are not stepped in this version,
+ * and n_bags, per_sample_weights and POOL_MEAN need offsets. A buffer of a
+ * type field that names no type has no size: the checks of its bytes do not
+ * apply (the type is ADAGRAD_ERR_PARAM already). */
 static unsigned applicable(const args *a)
 {
     const adagrad_options *o = a->opt;
     const unsigned fl = o ? o->flags : 0;
     const int opt_bad = o && (!hyper_ok(o->lr) || !hyper_ok(o->eps) || !hyper_ok(o->weight_decay) ||
                               (fl & ~ADAGRAD_SPARSE_FLAGS) ||
-                              ((fl & ADAGRAD_TORCH_SPARSE) && (a->rowwise || (fl & ADAGRAD_FAST))));
-    if (a->n == 0)
-        return opt_bad ? 1u << -ADAGRAD_ERR_PARAM : 0;
+                              ((fl & ADAGRAD_TORCH_SPARSE) && (a->rowwise || (fl & ADAGRAD_FAST))) ||
+                              (!a->general && (fl & (ADAGRAD_ROWWISE | ADAGRAD_POOL_MEAN))));
+    if (a->general && a->no_desc)
+        return 1u << -ADAGRAD_ERR_NULL | (opt_bad ? 1u << -ADAGRAD_ERR_PARAM : 0);
+    const size_t isz = a->index_type == ADAGRAD_I64 ? 8 : a->index_type == ADAGRAD_I32 ? 4 : 0;
+    const bool bags = a->offsets || a->n_bags || a->psw || (fl & ADAGRAD_POOL_MEAN);
     unsigned set = 0;
+    if (opt_bad || !types_stepped(a->table_type, a->grad_type) || !isz || bags)
+        set |= 1u << -ADAGRAD_ERR_PARAM;
+    if (a->n == 0)
+        return set;
     if (!o)
         set |= 1u << -ADAGRAD_ERR_NULL;
-    if (opt_bad)
-        set |= 1u << -ADAGRAD_ERR_PARAM;
     const bool sum_dup = fl & ADAGRAD_SUM_DUPLICATES;
-    const size_t isz = a->idx32 ? 4 : 8;
-    const u128 tb = (u128)a->rows * a->dim * 4, ab = a->rowwise ? (u128)a->rows * 4 : tb;
-    const u128 gb = (u128)a->n * a->dim * 4, ib = (u128)a->n * isz;
+    if (!a->table || !a->acc || !a->indices || !a->grads || (sum_dup && !a->ws))
+        set |= 1u << -ADAGRAD_ERR_NULL;
+    const size_t tsize = dtype_bytes(a->table_type), gsize = dtype_bytes(a->grad_type);
+    if (!tsize || !gsize || !isz)
+        return set; /* (buffers without a size) */
+    const u128 tb = (u128)a->rows * a->dim * tsize, ab = (u128)a->rows * (a->rowwise ? 1 : a->dim) * 4;
+    const u128 gb = (u128)a->n * a->dim * gsize, ib = (u128)a->n * isz;
     const u128 wneed = (u128)a->n * sizeof(size_t) + (_Alignof(size_t) - 1) + (u128)a->dim * 4;
     if (tb > SIZE_MAX || ab > SIZE_MAX || gb > SIZE_MAX || ib > SIZE_MAX)
         set |= 1u << -ADAGRAD_ERR_SIZE;
-    if (!a->table || !a->acc || !a->indices || !a->grads || (sum_dup && !a->ws))
-        set |= 1u << -ADAGRAD_ERR_NULL;
     if (o && sum_dup && (wneed > SIZE_MAX || a->ws_bytes < wneed))
         set |= 1u << -ADAGRAD_ERR_SIZE;
     if (set & (1u << -ADAGRAD_ERR_SIZE | 1u << -ADAGRAD_ERR_NULL) || !o)
@@ -521,9 +618,24 @@ static void probe_edge(void)
     }
 }
 
-/* The public entry point of the call's kind (active row). */
+/* The call's descriptor (the general path). */
+static adagrad_sparse descriptor(const args *a)
+{
+    return (adagrad_sparse){.table = a->table, .sum = a->acc, .rows = a->rows, .dim = a->dim,
+                            .table_type = a->table_type, .indices = a->indices, .n_indices = a->n,
+                            .index_type = a->index_type, .grads = a->grads, .grad_type = a->grad_type,
+                            .offsets = a->offsets, .n_bags = a->n_bags, .per_sample_weights = a->psw,
+                            .workspace = a->ws, .workspace_bytes = a->ws_bytes};
+}
+
+/* The public entry point of the call's kind (active row): adagrad_sparse_step
+ * on the descriptor path, else v0.1's function (ws: its _ws form). */
 static int call_public(const args *a, bool ws)
 {
+    if (a->general) {
+        const adagrad_sparse d = descriptor(a);
+        return adagrad_sparse_step(a->no_desc ? NULL : &d, a->opt);
+    }
     const int32_t *i32 = a->indices;
     const int64_t *i64 = a->indices;
     if (ws) {
@@ -544,10 +656,49 @@ static int call_public(const args *a, bool ws)
                     : adagrad_sparse_step_f32(a->table, a->acc, a->rows, a->dim, i64, a->grads, a->n, a->opt);
 }
 
+/* Row k's hook: adagrad_sparse_step_with or v0.1's adagrad_sparse_with. */
 static int call_with(const adagrad_kernels *k, const args *a)
 {
+    if (a->general) {
+        const adagrad_sparse d = descriptor(a);
+        return adagrad_sparse_step_with(k, a->no_desc ? NULL : &d, a->opt);
+    }
     return adagrad_sparse_with(k, a->rowwise, a->table, a->acc, a->rows, a->dim, a->indices, a->idx32, a->grads,
                                a->n, a->opt, a->ws, a->ws_bytes);
+}
+
+/* The descriptor path's other public functions, after adagrad_sparse_step
+ * returned `status` on the same call: adagrad_sparse_step_mt gives that
+ * status when it is an error, else ADAGRAD_ERR_PARAM (not in this version),
+ * and writes nothing; adagrad_sparse_workspace is SIZE_MAX without a
+ * descriptor or options, else with SUM_DUPLICATES at least n_indices
+ * size_t's and dim floats (SIZE_MAX when that overflows), the same as
+ * adagrad_sparse_workspace_bytes, and 0 without. */
+static void check_general_public(const call *c, const args *a, int status)
+{
+    g_what = "adagrad_sparse_step_mt";
+    load_all(c);
+    snapshot();
+    const adagrad_sparse d = descriptor(a);
+    const adagrad_sparse *t = a->no_desc ? NULL : &d;
+    const int st = adagrad_sparse_step_mt(t, a->opt, a->threads);
+    const int want = status != ADAGRAD_OK ? status : ADAGRAD_ERR_PARAM;
+    if (st != want)
+        fail("status %d (%s), expected %d: adagrad_sparse_step gave %d", st, adagrad_strerror(st), want, status);
+    check_writes(a, false, "adagrad_sparse_step_mt");
+
+    g_what = "adagrad_sparse_workspace";
+    const size_t got = adagrad_sparse_workspace(t, a->opt, a->threads);
+    if (!t || !a->opt || !(a->opt->flags & ADAGRAD_SUM_DUPLICATES)) {
+        const size_t want_ws = !t || !a->opt ? SIZE_MAX : 0;
+        if (got != want_ws)
+            fail("adagrad_sparse_workspace %zu, expected %zu", got, want_ws);
+        return;
+    }
+    const u128 least = (u128)a->n * sizeof(size_t) + (u128)a->dim * sizeof(float);
+    if (got != adagrad_sparse_workspace_bytes(a->n, a->dim) || (least > SIZE_MAX ? got != SIZE_MAX : got < least))
+        fail("adagrad_sparse_workspace %zu for %zu indices of dim %zu (adagrad_sparse_workspace_bytes %zu)", got,
+             a->n, a->dim, adagrad_sparse_workspace_bytes(a->n, a->dim));
 }
 
 /* ---- the entry point -------------------------------------------------------------- */
@@ -569,9 +720,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         c.place[i] = rd_u8(&r);
     const uint8_t f = rd_u8(&r);
-    c.opt.flags = f & ADAGRAD_SPARSE_FLAGS;
-    if (f & 0x20)
-        c.opt.flags |= 1u << (5 + rd_u8(&r) % 27); /* one unknown bit, 5..31 */
+    c.opt.flags = f & (0x1fu | ADAGRAD_ROWWISE | ADAGRAD_POOL_MEAN);
+    if (f & 0x20) /* one more bit, 5..31: STOCHASTIC_ROUNDING, ROWWISE, POOL_MEAN, or no flag */
+        c.opt.flags |= 1u << (5 + rd_u8(&r) % 27);
     if (f == 0xff)
         c.opt.flags = rd_u32(&r);
     c.opt.lr = rd_hyper(&r);
@@ -580,6 +731,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.ptr_mode = rd_u8(&r);
     c.aux = rd_u8(&r);
     c.prefetch = rd_u8(&r);
+    c.index_type = (c.kind & 2) ? ADAGRAD_I32 : ADAGRAD_I64;
+    c.general = (c.kind & 0x20) != 0;
+    if (c.general) {
+        rd_descriptor(&r, &c);
+        c.opt.flags |= (c.kind & 1) ? ADAGRAD_ROWWISE : 0u;
+    }
+    c.rowwise = c.general ? (c.opt.flags & ADAGRAD_ROWWISE) != 0 : (c.kind & 1) != 0;
     for (size_t k = 0; k < c.n; k++) {
         const uint8_t b = rd_u8(&r);
         if (b < 0xc0)
@@ -591,7 +749,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const uint8_t vmode = rd_u8(&r);
     rd_values(&r, vmode, c.table, c.rows * c.dim, 0);
-    rd_values(&r, vmode >> 2, c.acc, (c.kind & 1) ? c.rows : c.rows * c.dim, 1);
+    rd_values(&r, vmode >> 2, c.acc, c.rowwise ? c.rows : c.rows * c.dim, 1);
     rd_values(&r, vmode >> 4, c.grads, c.n * c.dim, 0);
     static const size_t distances[8] = {ADAGRAD_PREFETCH_AUTO, 0, 1, 3, 40, SIZE_MAX - 1, 2, ADAGRAD_PREFETCH_AUTO};
     adagrad_set_prefetch_distance(distances[c.prefetch & 7]);
@@ -612,7 +770,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t ri = 0; ri < fuzz_nrows; ri++) {
         const adagrad_kernels *k = fuzz_rows[ri];
         g_row = k->name;
-        g_what = "adagrad_sparse_with";
+        g_what = c.general ? "adagrad_sparse_step_with" : "adagrad_sparse_with";
         load_all(&c);
         snapshot();
         const int st = call_with(k, &a);
@@ -642,7 +800,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The public entry point: the active row's status and bits. */
     const adagrad_kernels *active = adagrad_active_kernels();
     g_row = active->name;
-    g_what = "public entry point";
+    g_what = c.general ? "adagrad_sparse_step" : "the v0.1 entry point";
     const bool use_ws = (c.kind & 0x10) != 0;
     args pa = a;
     if (!use_ws) {
@@ -663,6 +821,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         model(&pa, active);
         check_result(&pa, active, "the active row's model");
     }
+    if (c.general)
+        check_general_public(&c, &pa, pst);
     g_args = NULL;
     return 0;
 }

@@ -8,12 +8,14 @@
  *   general_dense   every subset of ADAGRAD_DENSE_FLAGS × weight decay,
  *                   lengths around the row's lanes and the large odd one:
  *                   bitwise the v0.1 path (adagrad_step_f32_with) and, in
- *                   EXACT, the contract written out here; STOCHASTIC_ROUNDING,
- *                   grad_type F32 and first_index change no f32 bit
+ *                   EXACT, tests/contract.h's reference element;
+ *                   STOCHASTIC_ROUNDING, grad_type F32 and first_index change
+ *                   no f32 bit
  *   general_sparse  element-wise and ROWWISE tables, I64 and I32 indices,
  *                   both duplicate semantics: bitwise the v0.1 path
- *                   (adagrad_sparse_with) and adagrad.h's description built
- *                   here; adagrad_sparse_workspace
+ *                   (adagrad_sparse_with) and adagrad.h's table step built
+ *                   here from contract.h's element and row-wise references
+ *                   (and torch's rounding order); adagrad_sparse_workspace
  *   general_errors  every status of the general steps and their _mt forms,
  *                   one defect per case, every buffer byte unchanged; the
  *                   v0.1 table wrappers' flag rules
@@ -28,11 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contract.h"
 #include "guarded.h"
 #include "rng.h"
 #include "sparse.h"
 #include "suite.h"
-#include "ulp.h"
 
 /* ---- helpers ---- */
 
@@ -76,47 +78,25 @@ static void expect_fences(const test_row *row, const char *what, const guarded *
         fail_msg("%s/%s: a sentinel at %ld was overwritten", what, row->name, where);
 }
 
-/* Steps 1–2 of the contract (adagrad.h): the gradient the step uses. */
-static float ref_grad(float theta, float grad, const adagrad_options *o)
+/* One element in torch's sparse rounding order (adagrad.h,
+ * ADAGRAD_TORCH_SPARSE), which contract.h does not model: the contract's
+ * gradient (steps 1-2, contract_elem.g), then s + fl(g·g), d = √s + ε or
+ * √(s + ε), θ = fma(fl(g / d), −η, θ), one binary32 operation each. */
+static void torch_element(const adagrad_options *o, float *theta, float *s, float grad)
 {
-    const float g = (o->flags & ADAGRAD_MAXIMIZE) ? -grad : grad;
-    return o->weight_decay != 0.0f ? fmaf(o->weight_decay, theta, g) : g;
-}
-
-static float ref_denominator(float s, const adagrad_options *o)
-{
-    return (o->flags & ADAGRAD_EPS_INSIDE) ? sqrtf(s + o->eps) : sqrtf(s) + o->eps;
-}
-
-/* One element of the contract, one binary32 operation each; with
- * TORCH_SPARSE, torch's sparse order instead. */
-static void ref_element(float *theta, float *s, float grad, const adagrad_options *o)
-{
-    const float g = ref_grad(*theta, grad, o);
-    if (o->flags & ADAGRAD_TORCH_SPARSE) {
-        *s = *s + g * g;
-        *theta = fmaf(g / ref_denominator(*s, o), -o->lr, *theta);
-        return;
+    const float g = contract_ref_elem(o, *theta, *s, grad).g;
+    const float sq = g * g;
+    *s = *s + sq;
+    float d;
+    if (o->flags & ADAGRAD_EPS_INSIDE) {
+        const float t = *s + o->eps;
+        d = sqrtf(t);
+    } else {
+        const float root = sqrtf(*s);
+        d = root + o->eps;
     }
-    *s = fmaf(g, g, *s);
-    *theta = *theta + (-o->lr * g) / ref_denominator(*s, o);
-}
-
-/* One row of a row-wise step, the mean in adagrad.h's canonical order. */
-static void ref_rowwise(float *theta, float *s, const float *grad, size_t dim, const adagrad_options *o)
-{
-    float p[16] = {0};
-    for (size_t j = 0; j < dim; j++) {
-        const float g = ref_grad(theta[j], grad[j], o);
-        p[j % 16] = fmaf(g, g, p[j % 16]);
-    }
-    for (int w = 8; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++)
-            p[k] = p[k] + p[k + w];
-    *s = *s + p[0] / (float)dim;
-    const float d = ref_denominator(*s, o);
-    for (size_t j = 0; j < dim; j++)
-        theta[j] = theta[j] + (-o->lr * ref_grad(theta[j], grad[j], o)) / d;
+    const float q = g / d;
+    *theta = fmaf(q, -o->lr, *theta);
 }
 
 /* ---- general_dense ---- */
@@ -166,13 +146,12 @@ static void dense_length(const test_row *row, rng *r, size_t n, int vias)
         /* FAST keeps EXACT's s; its θ is EXACT's where the row has no estimates */
         const bool exact_theta = !(opt.flags & ADAGRAD_FAST) || row->k->fast_ulp == 0;
         for (size_t i = 0; i < n; i++) {
-            float theta = p0[i], s = s0[i];
-            ref_element(&theta, &s, g[i], &plain);
-            if (!same_f32(ws[i], s) || (exact_theta && !same_f32(wp[i], theta)))
+            const contract_elem e = contract_ref_elem(&plain, p0[i], s0[i], g[i]);
+            if (!same_f32(ws[i], e.s) || (exact_theta && !same_f32(wp[i], e.theta)))
                 fail_msg("general_dense/%s: n %zu flags 0x%x wd %g: element %zu (theta %a, s %a, grad %a): "
                          "v0.1 gives theta %a s %a, the contract theta %a s %a",
                          row->name, n, plain.flags, (double)opt.weight_decay, i, (double)p0[i], (double)s0[i],
-                         (double)g[i], (double)wp[i], (double)ws[i], (double)theta, (double)s);
+                         (double)g[i], (double)wp[i], (double)ws[i], (double)e.theta, (double)e.s);
         }
         for (int via = 0; via < vias; via++) {
             if (large && via != VIA_WITH && via != VIA_STEP_MT)
@@ -235,8 +214,9 @@ static void workspace_sizes(void)
 
 /* The table step as adagrad.h describes it: per occurrence in list order,
  * or per distinct row with its gradient rows summed in list order; each
- * row by the contract (or torch's order), canonically when row-wise, and
- * in FAST by the row's own dense FAST step (an element's FAST result
+ * row by contract.h's reference (contract_ref_dense, or
+ * contract_ref_rowwise's canonical order when row-wise) or torch's order,
+ * and in FAST by the row's own dense FAST step (an element's FAST result
  * depends on that element alone). */
 static void table_ref(const test_row *row, const adagrad_options *o, float *t, float *a, size_t dim,
                       const int64_t *ix, size_t n, const float *g)
@@ -257,12 +237,14 @@ static void table_ref(const test_row *row, const adagrad_options *o, float *t, f
                 acc[j] = acc[j] + g[e * dim + j];
         float *theta = t + (size_t)ix[k] * dim, *s = a + (size_t)ix[k] * (rowwise ? 1 : dim);
         if (rowwise)
-            ref_rowwise(theta, s, acc, dim, o);
+            contract_ref_rowwise(o, theta, s, acc, dim);
         else if (o->flags & ADAGRAD_FAST)
             assert_int_equal(adagrad_step_f32_with(row->k, theta, s, acc, dim, &dense), ADAGRAD_OK);
-        else
+        else if (o->flags & ADAGRAD_TORCH_SPARSE)
             for (size_t j = 0; j < dim; j++)
-                ref_element(theta + j, s + j, acc[j], o);
+                torch_element(o, theta + j, s + j, acc[j]);
+        else
+            contract_ref_dense(o, theta, s, acc, dim);
     }
     free(acc);
 }
