@@ -468,7 +468,8 @@ ADAGRAD_API int adagrad_use_isa(adagrad_isa isa);
  * The table steps of v0.1 take neither ADAGRAD_ROWWISE nor ADAGRAD_POOL_MEAN
  * (ADAGRAD_ERR_PARAM): the name says which state the table has. The
  * variants without _ws pass no workspace, so with ADAGRAD_SUM_DUPLICATES
- * they return ADAGRAD_ERR_NULL. */
+ * and n_indices > 0 they return ADAGRAD_ERR_NULL. When a call has several
+ * defects, which of their statuses it returns is not specified. */
 
 /* adagrad_step with {param, sum, grad, n} */
 ADAGRAD_API int adagrad_step_f32(float *param, float *sum, const float *grad, size_t n,
