@@ -12,6 +12,8 @@
 
 #include <float.h>
 #include <math.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -198,6 +200,37 @@ static inline size_t dtype_bytes(adagrad_dtype t)
 static inline bool types_stepped(adagrad_dtype data, adagrad_dtype grad)
 {
     return data == ADAGRAD_F32 && (grad == ADAGRAD_F32 || grad == data);
+}
+
+/* Whether fn() runs without a SIGSEGV or SIGBUS, tried in this process: a
+ * fault jumps back here. (A child process would isolate it better, but
+ * qemu-aarch64 7.2 on some hosts never runs a forked child.) fn only
+ * computes and writes the harness's own arenas, so leaving it half-way
+ * leaves nothing behind. */
+static sigjmp_buf fuzz_probe_jump;
+
+static void fuzz_probe_fault(int sig)
+{
+    (void)sig;
+    siglongjmp(fuzz_probe_jump, 1);
+}
+
+static inline bool fuzz_runs_without_fault(void (*fn)(void))
+{
+    struct sigaction sa, old_segv, old_bus;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fuzz_probe_fault;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    volatile bool ok = true;
+    if (sigsetjmp(fuzz_probe_jump, 1) == 0)
+        fn();
+    else
+        ok = false;
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+    return ok;
 }
 
 #endif /* ADAGRAD_FUZZ_COMMON_H */

@@ -67,7 +67,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "adagrad.h"
@@ -254,28 +253,24 @@ static unsigned applicable(const args *a)
 /* Real CPUs never fault on the masked-off lanes of a masked load or store
  * (VMASKMOVPS, AVX-512 masks), but qemu-user 7.2 emulates VMASKMOVPS by
  * touching all 32 bytes: a buffer ending against an inaccessible page then
- * faults under `meson test --setup haswell`. Probe once, in a child process,
+ * faults under `meson test --setup haswell`. Probe once, catching the fault,
  * with every row on 3 floats ending at a guard page; if that dies, buffers
  * end 64 bytes before it instead (the sentinels still catch writes past the
  * end; reads past it go unseen there). */
+static void edge_probe_body(void)
+{
+    for (size_t r = 0; r < fuzz_nrows; r++)
+        for (unsigned fast = 0; fast <= ADAGRAD_FAST; fast += ADAGRAD_FAST) {
+            const adagrad_options o = {.lr = 0.5f, .flags = fast};
+            float *p = (float *)(arena[0] + PAGE) - 3, *s = (float *)(arena[1] + PAGE) - 3;
+            const float *g = (const float *)(arena[2] + PAGE) - 3;
+            adagrad_step_f32_with(fuzz_rows[r], p, s, g, 3, &o);
+        }
+}
+
 static void probe_edge(void)
 {
-    fflush(stderr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-        const adagrad_options o = {.lr = 0.5f, .flags = 0};
-        for (size_t r = 0; r < fuzz_nrows; r++)
-            for (unsigned fast = 0; fast <= ADAGRAD_FAST; fast += ADAGRAD_FAST) {
-                adagrad_options of = o;
-                of.flags = fast;
-                float *p = (float *)(arena[0] + PAGE) - 3, *s = (float *)(arena[1] + PAGE) - 3;
-                const float *g = (const float *)(arena[2] + PAGE) - 3;
-                adagrad_step_f32_with(fuzz_rows[r], p, s, g, 3, &of);
-            }
-        _exit(0);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!fuzz_runs_without_fault(edge_probe_body)) {
         edge_ok = 0;
         fprintf(stderr, "fuzz_dense: a masked access next to an inaccessible page faults here (an emulator?): "
                         "buffers end 64 bytes before the guard pages\n");

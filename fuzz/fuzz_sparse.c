@@ -82,7 +82,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "adagrad.h"
@@ -593,25 +592,24 @@ static void check_fast_bounds(const args *a, const adagrad_kernels *k)
 
 /* As fuzz_dense.c's probe_edge (qemu-user's masked loads touch whole
  * vectors): every row's dense and row-wise kernels on 3 floats ending at a
- * guard page, in a child; if it dies, buffers end 64 bytes before it. */
+ * guard page, catching the fault; if it faults, buffers end 64 bytes before
+ * it. */
+static void edge_probe_body(void)
+{
+    for (size_t r = 0; r < fuzz_nrows; r++)
+        for (unsigned f = 0; f <= ADAGRAD_FAST; f += ADAGRAD_FAST) {
+            const adagrad_options o = {.lr = 0.5f, .flags = f};
+            float *t = (float *)(arena[A_TABLE] + ARENA) - 3, *s = (float *)(arena[A_ACC] + ARENA) - 3;
+            const float *g = (const float *)(arena[A_GRADS] + ARENA) - 3;
+            const int64_t *ix = (const int64_t *)(arena[A_IDX] + ARENA) - 1;
+            adagrad_sparse_with(fuzz_rows[r], false, t, s, 1, 3, ix, false, g, 1, &o, NULL, 0);
+            adagrad_sparse_with(fuzz_rows[r], true, t, s + 2, 1, 3, ix, false, g, 1, &o, NULL, 0);
+        }
+}
+
 static void probe_edge(void)
 {
-    fflush(stderr);
-    const pid_t pid = fork();
-    if (pid == 0) {
-        for (size_t r = 0; r < fuzz_nrows; r++)
-            for (unsigned f = 0; f <= ADAGRAD_FAST; f += ADAGRAD_FAST) {
-                const adagrad_options o = {.lr = 0.5f, .flags = f};
-                float *t = (float *)(arena[A_TABLE] + ARENA) - 3, *s = (float *)(arena[A_ACC] + ARENA) - 3;
-                const float *g = (const float *)(arena[A_GRADS] + ARENA) - 3;
-                const int64_t *ix = (const int64_t *)(arena[A_IDX] + ARENA) - 1;
-                adagrad_sparse_with(fuzz_rows[r], false, t, s, 1, 3, ix, false, g, 1, &o, NULL, 0);
-                adagrad_sparse_with(fuzz_rows[r], true, t, s + 2, 1, 3, ix, false, g, 1, &o, NULL, 0);
-            }
-        _exit(0);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!fuzz_runs_without_fault(edge_probe_body)) {
         edge_ok = 0;
         fprintf(stderr, "fuzz_sparse: a masked access next to an inaccessible page faults here (an emulator?): "
                         "buffers end 64 bytes before the guard pages\n");
