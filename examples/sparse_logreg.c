@@ -84,7 +84,8 @@ static double train(float *w, int adagrad, float lr)
     static float sum[F];
     static int32_t idx[BATCH * K];
     static float grads[BATCH * K];
-    static unsigned char ws[BATCH * K * sizeof(size_t) + 64];
+    /* the radix sort's positions and counts: adagrad_sparse_workspace_bytes */
+    static unsigned char ws[(2 * BATCH * K + 256) * sizeof(size_t) + 64];
     memset(w, 0, F * sizeof(float));
     for (int f = 0; f < F; f++)
         sum[f] = 0.0f;

@@ -417,7 +417,7 @@ static unsigned applicable(const args *a)
         return set; /* (buffers without a size) */
     const u128 tb = (u128)a->rows * a->dim * tsize, ab = (u128)a->rows * (a->rowwise ? 1 : a->dim) * 4;
     const u128 gb = (u128)a->n * a->dim * gsize, ib = (u128)a->n * isz;
-    const u128 wneed = (u128)a->n * sizeof(size_t) + (_Alignof(size_t) - 1) + (u128)a->dim * 4;
+    const u128 wneed = (2 * (u128)a->n + 256) * sizeof(size_t) + (_Alignof(size_t) - 1) + (u128)a->dim * 4;
     if (tb > SIZE_MAX || ab > SIZE_MAX || gb > SIZE_MAX || ib > SIZE_MAX)
         set |= 1u << -ADAGRAD_ERR_SIZE;
     if (o && sum_dup && (wneed > SIZE_MAX || a->ws_bytes < wneed))

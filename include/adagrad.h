@@ -315,10 +315,10 @@ ADAGRAD_API double adagrad_decayed_lr(double lr, double lr_decay, uint64_t step)
  *                            distinct row (weight decay applied once, with
  *                            the row's θ before the step). It needs the
  *                            caller's workspace (adagrad_sparse_workspace):
- *                            duplicates are found by a heap sort of the
- *                            permutation (index, position) there, O(n log n)
- *                            time and no allocation; its contents afterwards
- *                            are unspecified.
+ *                            duplicates are grouped by a stable radix sort
+ *                            of the positions by index there (one pass per
+ *                            byte of rows − 1), no allocation; its contents
+ *                            afterwards are unspecified.
  * Rows never depend on each other, so the order in which distinct rows are
  * processed does not change any result, and results never depend on the
  * implementation (in EXACT) or on anything but the arguments.
@@ -409,10 +409,10 @@ ADAGRAD_API int adagrad_sparse_step(const adagrad_sparse *t, const adagrad_optio
 ADAGRAD_API int adagrad_sparse_step_mt(const adagrad_sparse *t, const adagrad_options *opt, int threads);
 
 /* adagrad_sparse_workspace: the bytes of workspace a call with t, opt and
- * `threads` needs: with ADAGRAD_SUM_DUPLICATES, n_indices size_t's (the
- * sort permutation) plus dim floats (one summed gradient row) plus
- * alignment slack, so any pointer (malloc's, or a char array) will do; 0
- * without it. SIZE_MAX when that overflows, or t or opt is NULL. Reads only
+ * `threads` needs: with ADAGRAD_SUM_DUPLICATES, 2·n_indices + 256
+ * size_t's (the radix sort's positions and counts) plus dim floats (one
+ * summed gradient row) plus alignment slack, so any pointer (malloc's, or a
+ * char array) will do; 0 without it. SIZE_MAX when that overflows, or t or opt is NULL. Reads only
  * t->n_indices, t->dim and opt->flags. Thread-safe. */
 ADAGRAD_API size_t adagrad_sparse_workspace(const adagrad_sparse *t, const adagrad_options *opt, int threads);
 

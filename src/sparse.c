@@ -10,9 +10,8 @@
  * order (ADAGRAD_TORCH_SPARSE).
  *
  * Sparse EXACT is the dense kernel on each row, so it is bitwise the dense
- * step row by row by construction. Summed duplicates: a heap sort of the
- * permutation by (index, position) in the caller's workspace (unique keys,
- * so the result does not depend on the sort's stability), then each group
+ * step row by row by construction. Summed duplicates: a stable radix sort
+ * of the positions by index in the caller's workspace, then each group
  * of equal indices is summed in position order into the workspace's row
  * buffer and stepped once; a row named once is stepped straight from the
  * caller's gradient row.
@@ -38,12 +37,17 @@ static inline int64_t index_at(const void *indices, bool idx32, size_t k)
     return idx32 ? (int64_t)((const int32_t *)indices)[k] : ((const int64_t *)indices)[k];
 }
 
+/* The buckets of one radix-sort pass (a byte of the index). */
+#define RADIX_BUCKETS 256
+
 size_t adagrad_sparse_workspace_bytes(size_t n_indices, size_t dim)
 {
+    /* two arrays of n_indices positions and the radix sort's counts (as
+     * size_t), one summed gradient row, and slack to align the start */
     const size_t slack = alignof(size_t) - 1;
-    if (n_indices > (SIZE_MAX - slack) / sizeof(size_t))
+    if (n_indices > (SIZE_MAX / sizeof(size_t) - RADIX_BUCKETS - 1) / 2)
         return SIZE_MAX;
-    const size_t a = n_indices * sizeof(size_t) + slack;
+    const size_t a = (2 * n_indices + RADIX_BUCKETS) * sizeof(size_t) + slack;
     if (dim > (SIZE_MAX - a) / sizeof(float))
         return SIZE_MAX;
     return a + dim * sizeof(float);
@@ -200,52 +204,42 @@ static inline __attribute__((always_inline)) void run_sequential(const job *j, c
     }
 }
 
-/* Heap sort of perm[0..n) by (indices[perm], perm): unique keys. */
-static inline bool key_less(const void *ind, bool idx32, size_t a, size_t b)
-{
-    const int64_t x = index_at(ind, idx32, a), y = index_at(ind, idx32, b);
-    return x < y || (x == y && a < b);
-}
-
-static void sift_down(size_t *perm, size_t start, size_t end, const void *ind, bool idx32)
-{
-    size_t root = start;
-    for (;;) {
-        size_t child = 2 * root + 1;
-        if (child >= end)
-            return;
-        if (child + 1 < end && key_less(ind, idx32, perm[child], perm[child + 1]))
-            child++;
-        if (!key_less(ind, idx32, perm[root], perm[child]))
-            return;
-        const size_t t = perm[root];
-        perm[root] = perm[child];
-        perm[child] = t;
-        root = child;
-    }
-}
-
-static void heap_sort(size_t *perm, size_t n, const void *ind, bool idx32)
+/* The duplicates' grouping: a stable LSD radix sort of the positions
+ * 0..n-1 by their index, one byte of the index a pass, as many passes as
+ * rows − 1 has bytes. Stable, so equal indices stay in list order, which
+ * is the order their gradient rows are summed in. Returns the sorted
+ * positions: perm or spare, whichever the last pass filled. */
+static size_t *radix_sort(size_t *perm, size_t *spare, size_t *count, size_t n, const void *ind, bool idx32,
+                          size_t rows)
 {
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(perm, i, n, ind, idx32);
-    for (size_t end = n; end > 1; end--) {
-        const size_t t = perm[0];
-        perm[0] = perm[end - 1];
-        perm[end - 1] = t;
-        sift_down(perm, 0, end - 1, ind, idx32);
+    for (unsigned shift = 0; shift < 64 && ((rows - 1) >> shift) != 0; shift += 8) {
+        memset(count, 0, RADIX_BUCKETS * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((uint64_t)index_at(ind, idx32, perm[i]) >> shift) & (RADIX_BUCKETS - 1)]++;
+        size_t start = 0;
+        for (size_t d = 0; d < RADIX_BUCKETS; d++) {
+            const size_t c = count[d];
+            count[d] = start;
+            start += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            spare[count[((uint64_t)index_at(ind, idx32, perm[i]) >> shift) & (RADIX_BUCKETS - 1)]++] = perm[i];
+        size_t *t = perm;
+        perm = spare;
+        spare = t;
     }
+    return perm;
 }
 
 /* PyTorch's semantics: duplicates summed in list order, one step per row. */
-static void run_summed(const job *j, const void *indices, bool idx32, size_t n, void *ws)
+static void run_summed(const job *j, const void *indices, bool idx32, size_t n, size_t rows, void *ws)
 {
     const uintptr_t a = ((uintptr_t)ws + alignof(size_t) - 1) & ~(uintptr_t)(alignof(size_t) - 1);
-    size_t *perm = (size_t *)a;
-    float *row = (float *)(void *)(perm + n);
-    heap_sort(perm, n, indices, idx32);
+    size_t *const buf = (size_t *)a;
+    float *row = (float *)(void *)(buf + 2 * n + RADIX_BUCKETS);
+    const size_t *perm = radix_sort(buf, buf + n, buf + 2 * n, n, indices, idx32, rows);
     const size_t dim = j->dim, dist = j->dist;
     for (size_t b = 0; b < n;) {
         const int64_t r = index_at(indices, idx32, perm[b]);
@@ -290,7 +284,7 @@ int adagrad_sparse_step_with(const adagrad_kernels *k, const adagrad_sparse *t, 
     if (j.dist == ADAGRAD_PREFETCH_AUTO) /* about 2 KiB of table rows ahead */
         j.dist = dim >= 512 ? 1 : dim <= 16 ? 32 : 512 / dim;
     if (opt->flags & ADAGRAD_SUM_DUPLICATES)
-        run_summed(&j, t->indices, idx32, t->n_indices, t->workspace);
+        run_summed(&j, t->indices, idx32, t->n_indices, t->rows, t->workspace);
     else if (idx32)
         run_sequential(&j, t->indices, true, t->n_indices);
     else

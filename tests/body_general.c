@@ -354,7 +354,7 @@ static struct pool {
     int64_t i64[EK], o64[2];          /* indices; bag offsets {0, EK} */
     int32_t i32[EK], o32[2];
     float psw[EK];                    /* per-sample weights */
-    alignas(8) unsigned char w[1024]; /* workspace */
+    alignas(8) unsigned char w[4096]; /* workspace */
 } pool, pool_copy;
 
 typedef struct ectx {
