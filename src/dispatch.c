@@ -23,7 +23,7 @@
 #endif
 
 /* The library's kernel table, worst to best: what selection chooses among.
- * The tests, benchmarks, report and fuzzers iterate it, then the test-only
+ * The tests, benchmarks and fuzzers iterate it, then the test-only
  * rows, through adagrad_row (src/test_rows.c). */
 static const adagrad_kernels *const kernel_table[] = {
     &adagrad_kernels_scalar,

@@ -1,6 +1,6 @@
 /* libadagrad — the internal API: the rows, dispatch, validation and the
- * plan, shared by the library, the test suite, the benchmarks, the report
- * and the fuzzers (which all iterate the same rows).
+ * plan, shared by the library, the test suite, the benchmarks (the
+ * report's engine) and the fuzzers, which all iterate the same rows.
  * SPDX-License-Identifier: MIT
  */
 #ifndef ADAGRAD_SRC_DISPATCH_H
@@ -21,7 +21,7 @@ uint32_t adagrad_cpu_flags(void);
 /* Whether row k can run on this CPU and OS; when not, *why_not (if
  * why_not is not NULL) is the human-readable reason ("CPU/OS lacks
  * AVX2+FMA"), else NULL. The one answer to the question: dispatch,
- * adagrad_isa_available, the tests, benchmarks, report and fuzzers all ask
+ * adagrad_isa_available, the tests, benchmarks and fuzzers all ask
  * it. */
 bool adagrad_row_runnable(const adagrad_kernels *k, const char **why_not);
 
@@ -37,7 +37,7 @@ const adagrad_kernels *adagrad_impl(size_t index);
 /* Every row: the library's (adagrad_impl, in order), then the test-only
  * rows (test_only set; the NEON source through SIMDe on x86). Registered
  * in src/test_rows.c, a static library of its own that meson's
- * adagrad_rows_dep links into the tests, benchmarks, report and fuzzers;
+ * adagrad_rows_dep links into the tests, benchmarks and fuzzers;
  * the installed library has neither these two functions nor the rows.
  * NULL past the end. */
 size_t adagrad_row_count(void);

@@ -72,7 +72,7 @@ enum {
  * from cpu_required and why_not. */
 typedef struct adagrad_kernels {
     adagrad_isa isa;             /* which ISA (a test-only row reuses its ISA's value) */
-    const char *name;            /* the same string everywhere: tests, benchmarks, report */
+    const char *name;            /* the same string everywhere: tests, benchmarks, the report */
     uint32_t cpu_required;       /* the ADAGRAD_CPU_* bits it needs; 0: runs anywhere */
     const char *why_not;         /* the reason it cannot run when one of them is missing */
     unsigned lanes;              /* floats per vector; 0: known only at run time */

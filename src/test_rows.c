@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Built as a static library of its own (meson: adagrad_rows_dep) for the
- * tests, benchmarks, report and fuzzers; the installed library contains
+ * tests, benchmarks and fuzzers; the installed library contains
  * neither it nor any test-only row, and its dispatch only knows its own
  * table.
  */
