@@ -4,6 +4,8 @@
 # build folders, in every configuration:
 #   native        release build, every implementation this CPU has
 #                 (scalar, avx2, avx512, and NEON through SIMDe on x86)
+#                 and the Python package's pytest suite (suite python: torch,
+#                 numpy, torch.distributed, meson install)
 #   nehalem       the same binaries under qemu-x86_64 -cpu Nehalem (no AVX)
 #   haswell       ... under -cpu Haswell (AVX2, no AVX-512)
 #   asan          AddressSanitizer + UndefinedBehaviorSanitizer build (the report's
@@ -21,7 +23,7 @@
 #                 bytes: the scalar kernel's)
 #   valgrind      memcheck over the whole native suite but the report (built
 #                 without benchmarks; valgrind 3.19 hides AVX-512 in its
-#                 CPUID: the best row there is avx2)
+#                 CPUID: the best row there is avx2) and the Python tests
 # It ends with one line "N passed, N failed" counted over every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +35,8 @@ log() { printf '\n=== %s\n' "$*"; }
 # ---- packages -------------------------------------------------------------
 native_pkgs=(meson ninja-build pkgconf gcc g++ python3 libcmocka-dev libsimde-dev libbenchmark-dev
              gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
-             clang libclang-rt-14-dev libomp-14-dev valgrind python3-matplotlib)
+             clang libclang-rt-14-dev libomp-14-dev valgrind python3-matplotlib
+             python3-numpy python3-pytest python3-torch)
 arm64_pkgs=(libcmocka-dev:arm64 libbenchmark-dev:arm64 pkgconf:arm64 libgomp1:arm64)
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done; }
 need=($(missing "${native_pkgs[@]}" "${arm64_pkgs[@]}"))
@@ -108,8 +111,9 @@ unset TSAN_OPTIONS
 log "configure + build: valgrind (memcheck, whole native suite)"
 meson setup "$out/valgrind" -Dbuildtype=debugoptimized -Dbenchmarks=false >/dev/null
 ninja -C "$out/valgrind"
+# Without the Python tests: the wrapper would run the interpreter under memcheck.
 run valgrind -C "$out/valgrind" --timeout-multiplier 10 --logbase testlog-valgrind \
-    --wrapper "$root/robustness/valgrind-wrap.sh"
+    --wrapper "$root/robustness/valgrind-wrap.sh" --no-suite python
 
 # ---- one closing line over every run --------------------------------------
 log "summary"
