@@ -82,6 +82,7 @@ typedef struct adagrad_kernels {
     bool test_only;              /* never dispatched: only adagrad_row (dispatch.h) reaches it */
     adagrad_dense_fn dense[ADAGRAD_DENSE_VARIANTS];        /* by ADAGRAD_V_* bits */
     adagrad_rowwise_fn rowwise[ADAGRAD_ROWWISE_VARIANTS];  /* by ADAGRAD_V_WD | ADAGRAD_V_INSIDE */
+    adagrad_dense_fn torch_sparse[ADAGRAD_ROWWISE_VARIANTS]; /* ADAGRAD_TORCH_SPARSE's order, the same bits everywhere */
     adagrad_traffic_fn traffic;
 } adagrad_kernels;
 

@@ -5,9 +5,9 @@
  * write), then a loop over the index list that calls the kernel row's dense
  * kernel (sparse) or row-wise kernel once per touched row. The SIMD work is
  * in those kernels; what this file adds is the order of rows, software
- * prefetch of upcoming rows (__builtin_prefetch: the same on every ISA),
- * duplicate summing (ADAGRAD_SUM_DUPLICATES) and torch's sparse rounding
- * order (ADAGRAD_TORCH_SPARSE).
+ * prefetch of upcoming rows (__builtin_prefetch: the same on every ISA) and
+ * duplicate summing (ADAGRAD_SUM_DUPLICATES). With ADAGRAD_TORCH_SPARSE the
+ * plan's kernel is the row's torch-order one (kernel_variants.h).
  *
  * Sparse EXACT is the dense kernel on each row, so it is bitwise the dense
  * step row by row by construction. Summed duplicates: a stable radix sort
@@ -121,44 +121,6 @@ static int check_sparse(const adagrad_sparse *t, const adagrad_options *opt)
 }
 
 /* ---- kernels ---- */
-
-/* torch 1.13's sparse rounding order (adagrad.h, ADAGRAD_TORCH_SPARSE), per
- * element: s + fl(g·g), √s + ε, fl(g / d), fma(q, −η, θ). Plain C with
- * -ffp-contract=off: every operation is one IEEE binary32 operation on
- * every ISA. The plan's folded MAXIMIZE holds here too: with λ = 0, q
- * changes sign exactly and so does η. */
-static inline __attribute__((always_inline)) void torch_sparse_body(float *restrict param, float *restrict sum,
-                                                                     const float *restrict grad, size_t n,
-                                                                     const adagrad_kparams *kp, bool wd,
-                                                                     bool inside)
-{
-    for (size_t j = 0; j < n; j++) {
-        float g = kp->grad_sign ? -grad[j] : grad[j];
-        if (wd)
-            g = fmaf(kp->weight_decay, param[j], g);
-        const float sq = g * g;
-        const float s = sum[j] + sq;
-        const float d = inside ? sqrtf(s + kp->eps) : sqrtf(s) + kp->eps;
-        const float q = g / d;
-        param[j] = fmaf(q, kp->neg_lr, param[j]);
-        sum[j] = s;
-    }
-}
-
-#define TORCH_SPARSE_VARIANT(name, wd, inside)                                                             \
-    static void name(float *restrict p, float *restrict s, const float *restrict g, size_t n,             \
-                     const adagrad_kparams *kp)                                                             \
-    {                                                                                                       \
-        torch_sparse_body(p, s, g, n, kp, wd, inside);                                                      \
-    }
-TORCH_SPARSE_VARIANT(torch_plain, false, false)
-TORCH_SPARSE_VARIANT(torch_wd, true, false)
-TORCH_SPARSE_VARIANT(torch_inside, false, true)
-TORCH_SPARSE_VARIANT(torch_wd_inside, true, true)
-#undef TORCH_SPARSE_VARIANT
-
-/* By ADAGRAD_V_WD | ADAGRAD_V_INSIDE, as a row's tables. */
-static const adagrad_dense_fn torch_sparse_rows[4] = {torch_plain, torch_wd, torch_inside, torch_wd_inside};
 
 /* Prefetch [p, p + bytes) for writing, one touch per cache line. */
 static inline void prefetch_range(const void *p, size_t bytes)
@@ -276,8 +238,6 @@ int adagrad_sparse_step_with(const adagrad_kernels *k, const adagrad_sparse *t, 
              .kp = plan.kp};
     if (rowwise)
         j.rowfn = plan.rowwise;
-    else if (opt->flags & ADAGRAD_TORCH_SPARSE)
-        j.dense = torch_sparse_rows[plan.variant & (ADAGRAD_V_WD | ADAGRAD_V_INSIDE)];
     else
         j.dense = plan.dense;
     j.dist = atomic_load_explicit(&prefetch_distance, memory_order_relaxed);

@@ -239,4 +239,5 @@ const adagrad_kernels adagrad_kernels_avx2 = {
     .dense = VARIANTS_DENSE,
     .traffic = traffic_avx2,
     .rowwise = VARIANTS_ROWWISE,
+    .torch_sparse = VARIANTS_TORCH_SPARSE,
 };

@@ -250,4 +250,5 @@ const adagrad_kernels adagrad_kernels_avx512 = {
     .dense = VARIANTS_DENSE,
     .traffic = traffic_avx512,
     .rowwise = VARIANTS_ROWWISE,
+    .torch_sparse = VARIANTS_TORCH_SPARSE,
 };

@@ -298,4 +298,5 @@ const adagrad_kernels NEON_ROW = {
     .dense = VARIANTS_DENSE,
     .traffic = traffic_neon,
     .rowwise = VARIANTS_ROWWISE,
+    .torch_sparse = VARIANTS_TORCH_SPARSE,
 };

@@ -106,5 +106,6 @@ const adagrad_kernels adagrad_kernels_scalar = {
     .fast_eps_ratio = 0.0f,
     .dense = VARIANTS_DENSE,
     .rowwise = VARIANTS_ROWWISE,
+    .torch_sparse = VARIANTS_TORCH_SPARSE,
     .traffic = traffic_scalar,
 };

@@ -253,4 +253,5 @@ const adagrad_kernels adagrad_kernels_sve = {
     .dense = VARIANTS_DENSE,
     .traffic = traffic_sve,
     .rowwise = VARIANTS_ROWWISE,
+    .torch_sparse = VARIANTS_TORCH_SPARSE,
 };
