@@ -30,7 +30,7 @@ _min and _max the slowest and fastest; null where not measured):
   library {version, dispatch, cpu_features, rows, rows_skipped, max_threads,
     build, table_rows}
   method {engine, repetitions, min_time_s, interleaved, filter}
-  dense [{benchmark, impl, mode (exact|fast|roofline; torch: single|foreach),
+  dense [{benchmark, impl, mode (exact|fast|roofline; torch: single|foreach|dropin),
     n, level, gelem_s, gelem_s_min, gelem_s_max, gb_s, x_scalar,
     pct_roofline, max_ulp, cpu_ns, real_ns}]
   threads [{benchmark, impl, mode, n, level, threads, parts, gelem_s,
@@ -185,8 +185,15 @@ def run_torch(args, report):
         return {"status": "skipped", "note": "tools/torch_compare.py not found (set ADAGRAD_TORCH_SCRIPT)"}, []
     if not args.quiet:
         print("adagrad-report: torch.optim.Adagrad at n = %s" % ",".join(map(str, sizes)), file=sys.stderr)
+    # the package's drop-in is timed too: from the build tree (<build>/python,
+    # beside this file's folder) or where meson installed it
+    env = dict(os.environ)
+    build_python = os.path.join(HERE, "..", "python")
+    if os.path.isdir(os.path.join(build_python, "libadagrad")):
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (build_python, env.get("PYTHONPATH")) if p)
     proc = subprocess.run(["/usr/bin/python3", script, "--sizes", ",".join(map(str, sizes)), "--reps",
-                           str(args.reps), "--min-time", str(args.min_time)], capture_output=True, text=True)
+                           str(args.reps), "--min-time", str(args.min_time)], capture_output=True, text=True,
+                          env=env)
     try:
         doc = json.loads(proc.stdout)
     except ValueError:
@@ -194,7 +201,8 @@ def run_torch(args, report):
     if "error" in doc:
         return {"status": "skipped", "note": "torch comparison skipped: " + doc["error"]}, []
     note = ("torch %s, 1 thread, CPU time: torch.optim.Adagrad.step() on one float32 tensor, foreach=False "
-            "(single) and True (foreach)" % doc["torch_version"])
+            "(single) and True (foreach); dropin: libadagrad.torch.Adagrad, the package's drop-in%s"
+            % (doc["torch_version"], " (not timed: %s)" % doc["dropin"] if doc.get("dropin") else ""))
     return {"status": "ok", "note": note}, doc["results"]
 
 
@@ -250,7 +258,7 @@ def derive(doc, torch=None, torch_rows=(), method=None):
                       "gelem_s_min": t["n"] / t["sec_max"] * 1e-9, "gelem_s_max": t["n"] / t["sec_min"] * 1e-9,
                       "gb_s": 20 * t["n"] / t["sec_median"] * 1e-9, "max_ulp": None,
                       "cpu_ns": t["sec_median"] * 1e9, "real_ns": None})
-    order = {"exact": 0, "fast": 1, "roofline": 2, "single": 3, "foreach": 4}
+    order = {"exact": 0, "fast": 1, "roofline": 2, "single": 3, "foreach": 4, "dropin": 5}
     rank = {name: i for i, name in enumerate(ctx.get("adagrad_rows", "").replace("(test-only)", "").split())}
     rank.update(torch=90, loop=91, roofline=92)
     dense.sort(key=lambda r: (r["n"], order[r["mode"]] == 2, rank.get(r["impl"], 99), order[r["mode"]]))
