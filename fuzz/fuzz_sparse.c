@@ -435,6 +435,8 @@ static unsigned applicable(const args *a)
         for (int j = i + 1; j < 5; j++)
             if (len[i] && len[j] && p[i] < p[j] + len[j] && p[j] < p[i] + len[i])
                 set |= 1u << -ADAGRAD_ERR_OVERLAP;
+    if (set)
+        return set; /* the library reads the indices only when nothing else is wrong: they may not be there */
     for (size_t k = 0; k < a->n; k++) {
         const int64_t v = index_at(a, k);
         if (v < 0 || (uint64_t)v >= (uint64_t)a->rows)
