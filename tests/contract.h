@@ -96,22 +96,33 @@ typedef struct contract_elem {
  * EPS_INSIDE; θ + (−η·g)/d. ADAGRAD_FAST is ignored: this is EXACT, which
  * FAST gives outside its domain. It raises exactly the flags the contract's
  * operations raise, which adagrad.h promises of every row. */
-static inline contract_elem contract_ref_elem(const adagrad_options *o, float theta, float s_old, float grad)
+/* Steps 1-2: the gradient the step uses. */
+static inline float contract_grad(const adagrad_options *o, float theta, float grad)
 {
     float g = grad;
     if (o->flags & ADAGRAD_MAXIMIZE)
         g = -grad; /* 1 */
     if (o->weight_decay != 0.0f)
         g = fmaf(o->weight_decay, theta, g); /* 2 */
-    const float s = fmaf(g, g, s_old);       /* 3 */
-    float d;
-    if (o->flags & ADAGRAD_EPS_INSIDE) { /* 4 */
+    return g;
+}
+
+/* Step 4: the denominator for accumulator s. */
+static inline float contract_denominator(const adagrad_options *o, float s)
+{
+    if (o->flags & ADAGRAD_EPS_INSIDE) {
         const float t = s + o->eps;
-        d = sqrtf(t);
-    } else {
-        const float root = sqrtf(s);
-        d = root + o->eps;
+        return sqrtf(t);
     }
+    const float root = sqrtf(s);
+    return root + o->eps;
+}
+
+static inline contract_elem contract_ref_elem(const adagrad_options *o, float theta, float s_old, float grad)
+{
+    const float g = contract_grad(o, theta, grad); /* 1-2 */
+    const float s = fmaf(g, g, s_old);             /* 3 */
+    const float d = contract_denominator(o, s);    /* 4 */
     const float neg_lr = -o->lr; /* 5: the negation is exact */
     const float x = neg_lr * g;
     const float q = x / d;
@@ -146,11 +157,7 @@ static inline void contract_ref_rowwise(const adagrad_options *o, float *param, 
     for (int k = 0; k < 16; k++)
         p[k] = 0.0f;
     for (size_t j = 0; j < dim; j++) {
-        float g = grad[j];
-        if (o->flags & ADAGRAD_MAXIMIZE)
-            g = -grad[j];
-        if (o->weight_decay != 0.0f)
-            g = fmaf(o->weight_decay, param[j], g);
+        const float g = contract_grad(o, param[j], grad[j]);
         p[j % 16] = fmaf(g, g, p[j % 16]);
     }
     for (int w = 8; w >= 1; w /= 2)
@@ -158,21 +165,10 @@ static inline void contract_ref_rowwise(const adagrad_options *o, float *param, 
             p[k] = p[k] + p[k + w];
     const float m = p[0] / (float)dim;
     const float s = *row_sum + m;
-    float d;
-    if (o->flags & ADAGRAD_EPS_INSIDE) {
-        const float t = s + o->eps;
-        d = sqrtf(t);
-    } else {
-        const float root = sqrtf(s);
-        d = root + o->eps;
-    }
+    const float d = contract_denominator(o, s);
     const float neg_lr = -o->lr;
     for (size_t j = 0; j < dim; j++) {
-        float g = grad[j];
-        if (o->flags & ADAGRAD_MAXIMIZE)
-            g = -grad[j];
-        if (o->weight_decay != 0.0f)
-            g = fmaf(o->weight_decay, param[j], g);
+        const float g = contract_grad(o, param[j], grad[j]);
         const float x = neg_lr * g;
         const float q = x / d;
         param[j] = param[j] + q;
