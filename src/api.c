@@ -137,7 +137,6 @@ static inline __attribute__((always_inline)) void make_plan(const adagrad_kernel
             variant |= ADAGRAD_V_FAST;
         }
     }
-    plan->variant = variant;
     /* validation keeps TORCH_SPARSE (table steps only) apart from FAST */
     plan->dense = (opt->flags & ADAGRAD_TORCH_SPARSE) ? k->torch_sparse[variant] : k->dense[variant];
     plan->rowwise = k->rowwise[variant & (ADAGRAD_V_WD | ADAGRAD_V_INSIDE)];

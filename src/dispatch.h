@@ -73,7 +73,6 @@ int adagrad_check_dense(const adagrad_dense *t, const adagrad_options *opt);
 /* What a validated call runs: one kernel of the row and its constants. */
 typedef struct adagrad_plan {
     adagrad_kparams kp;
-    unsigned variant;           /* the ADAGRAD_V_* bits of the kernels below */
     adagrad_dense_fn dense;     /* dense steps and element-wise table rows (TORCH_SPARSE: torch's order) */
     adagrad_rowwise_fn rowwise; /* ADAGRAD_ROWWISE table rows */
 } adagrad_plan;
